@@ -85,7 +85,7 @@ type OPCUAPoint struct {
 	Writable bool `yaml:"writable,omitempty"`
 }
 
-// OPCUAPolicies are the security policies an OPC UA device may use.
+// opcuaPolicies are the security policies an OPC UA device may use.
 var opcuaPolicies = []string{"None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"}
 
 // opcuaModes are the message security modes an OPC UA device may use.

@@ -219,8 +219,9 @@ type Northbound struct {
 }
 
 // Default returns the configuration used for everything the file leaves out.
-// It has no devices, helpers or telemetry. Paths derived from the state
-// directory (API token, seed) are left empty here and filled in by [Load].
+// It has no devices, helpers or telemetry. Paths under the state directory
+// (API token, seed) follow a state_dir set in the file unless the file sets
+// them too.
 func Default() *Config {
 	return &Config{
 		Gateway: Gateway{
@@ -229,9 +230,10 @@ func Default() *Config {
 			LogLevel: LogInfo,
 		},
 		Node: Node{
-			API:     "127.0.0.1:14265",
-			Peering: "0.0.0.0:15600",
-			MWM:     9,
+			API:          "127.0.0.1:14265",
+			APITokenFile: "/var/lib/tanglegate/api-token",
+			Peering:      "0.0.0.0:15600",
+			MWM:          9,
 			Coordinator: Coordinator{
 				Interval: Duration(10 * time.Second),
 				Issue:    true,
@@ -239,7 +241,7 @@ func Default() *Config {
 			Snapshots: Snapshots{Every: 100, Keep: 50},
 		},
 		PoW:      PoW{Implementation: "auto"},
-		Identity: Identity{MinInterval: Duration(time.Minute)},
+		Identity: Identity{SeedFile: "/var/lib/tanglegate/seed", MinInterval: Duration(time.Minute)},
 		Rules:    "/etc/tanglegate/rules.d/*.yaml",
 		Metrics:  "127.0.0.1:9311",
 	}

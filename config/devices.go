@@ -1,6 +1,9 @@
 package config
 
 // Device is one entry of the devices list: a name and exactly one bus section.
+//
+// The name is how rules refer to the device ("pump1.temperature > 80"), so it
+// must be an identifier (see [CheckIdent]); so must its point names.
 type Device struct {
 	Name   string  `yaml:"name"`
 	Vendor string  `yaml:"vendor,omitempty"` // for the identity document; discovered when empty
@@ -9,4 +12,68 @@ type Device struct {
 	OPCUA  *OPCUA  `yaml:"opcua,omitempty"`
 	Serial *Serial `yaml:"serial,omitempty"`
 	MQTT   *MQTT   `yaml:"mqtt,omitempty"`
+}
+
+// busValidator is implemented by the bus sections (Modbus, OPCUA, Serial,
+// MQTT): Validate reports every problem of the section at path.
+type busValidator interface {
+	Validate(path string) []error
+}
+
+// Bus returns the key of the device's bus section ("modbus", "opcua",
+// "serial" or "mqtt"), or "" if none is set.
+func (d *Device) Bus() string {
+	switch {
+	case d.Modbus != nil:
+		return "modbus"
+	case d.OPCUA != nil:
+		return "opcua"
+	case d.Serial != nil:
+		return "serial"
+	case d.MQTT != nil:
+		return "mqtt"
+	}
+	return ""
+}
+
+// Validate reports every problem of the device at path (devices[i]): its
+// name, that exactly one bus section is given, and the section's own checks.
+func (d *Device) Validate(path string) (errs []error) {
+	if err := CheckIdent(path+".name", d.Name); err != nil {
+		errs = append(errs, err)
+	}
+	sections := []struct {
+		key string
+		v   busValidator
+		set bool
+	}{
+		{"modbus", validatorOf(d.Modbus), d.Modbus != nil},
+		{"opcua", validatorOf(d.OPCUA), d.OPCUA != nil},
+		{"serial", validatorOf(d.Serial), d.Serial != nil},
+		{"mqtt", validatorOf(d.MQTT), d.MQTT != nil},
+	}
+	var set []string
+	for _, s := range sections {
+		if !s.set {
+			continue
+		}
+		set = append(set, s.key)
+		if s.v != nil {
+			errs = append(errs, s.v.Validate(path+"."+s.key)...)
+		}
+	}
+	switch len(set) {
+	case 0:
+		errs = append(errs, Errorf(path, "give one bus section: modbus, opcua, serial or mqtt"))
+	case 1:
+	default:
+		errs = append(errs, Errorf(path+"."+set[1], "a device has one bus section, this one already has %s", set[0]))
+	}
+	return errs
+}
+
+// validatorOf returns the section's Validate method if it has one yet.
+func validatorOf(section any) busValidator {
+	v, _ := section.(busValidator)
+	return v
 }

@@ -335,7 +335,7 @@ func (p ModbusPoint) validate(path string) (errs []error) {
 	bitTable := p.Register.Table.IsBit()
 	switch {
 	case !known:
-		errs = append(errs, Errorf(path+".type", "unknown type %q (want bool, bit, int16, uint16, int32, uint32, int64, uint64, float32, float64 or string)", p.Type))
+		errs = append(errs, Enum(path+".type", "type", p.Type, []string{"bool", "bit", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64", "string"}))
 	case bitTable && typ != "bool":
 		errs = append(errs, Errorf(path+".type", "a %s holds one bit: type must be bool, got %q", p.Register.Table, typ))
 	case !bitTable && typ == "bool":

@@ -15,6 +15,11 @@ Examples:
   tanglegate tools decode < txs.trytes | jq .address
   tanglegate tools address --seed-file seed.txt --index 0 --count 3 --checksum`,
 	}
-	cmd.AddCommand() // subcommands: one file each, tools_<name>.go
+	cmd.AddCommand( // subcommands: one file each, tools_<name>.go
+		newToolsDecodeCmd(),
+		newToolsHashCmd(),
+		newToolsAddressCmd(),
+		newToolsVerifyCmd(),
+	)
 	return cmd
 }

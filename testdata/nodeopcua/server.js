@@ -2,8 +2,9 @@
 //
 //   node server.js --port 4840 --pki DIR --user gateway --password secret
 //
-// Endpoints: None (discovery only, no data access for anonymous users is not
-// enforced) and Basic256Sha256 Sign / SignAndEncrypt. Users: the one given.
+// Endpoints: None and Basic256Sha256 Sign / SignAndEncrypt; anonymous users
+// are refused, the one user given is accepted. Client certificates are trusted
+// automatically (the test pins the server's certificate, not the other way).
 // Namespace "urn:tanglegate:test" holds Objects/Boiler with
 //   Boiler.Pressure  Double, +1 every 100 ms (read-only)
 //   Boiler.Setpoint  Double, writable
@@ -61,11 +62,13 @@ async function main() {
   let pressure = 1.0;
   const pv = ns.addVariable({
     componentOf: boiler, browseName: "Pressure", nodeId: "s=Boiler.Pressure", dataType: "Double",
-    value: { get: () => new Variant({ dataType: DataType.Double, value: pressure }) },
+    minimumSamplingInterval: 50,
   });
+  pv.setValueFromSource(new Variant({ dataType: DataType.Double, value: pressure }));
   let setpoint = 0.0;
   ns.addVariable({
     componentOf: boiler, browseName: "Setpoint", nodeId: "s=Boiler.Setpoint", dataType: "Double",
+    minimumSamplingInterval: 50,
     accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
     value: {
       get: () => new Variant({ dataType: DataType.Double, value: setpoint }),
@@ -75,13 +78,17 @@ async function main() {
   let running = false;
   ns.addVariable({
     componentOf: boiler, browseName: "Running", nodeId: "s=Boiler.Running", dataType: "Boolean",
+    minimumSamplingInterval: 50,
     accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
     value: {
       get: () => new Variant({ dataType: DataType.Boolean, value: running }),
       set: (v) => { running = v.value; process.stdout.write(`WRITE Running ${running}\n`); return 0; },
     },
   });
-  const timer = setInterval(() => { pressure += 1; pv.touchValue(); }, 100);
+  const timer = setInterval(() => {
+    pressure += 1;
+    pv.setValueFromSource(new Variant({ dataType: DataType.Double, value: pressure }));
+  }, 100);
 
   await server.start();
   process.stdout.write(`READY ${server.getEndpointUrl()}\n`);

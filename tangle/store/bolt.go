@@ -1,0 +1,548 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names. Only this package touches them.
+var (
+	bucketTangle   = []byte("tangle")
+	bucketHash     = []byte("h")
+	bucketTx       = []byte("t")
+	bucketTips     = []byte("n")
+	bucketSpent    = []byte("s")
+	keyCount       = []byte("count")
+	indexBuckets   = []Index{ByAddress, ByBundle, ByTag, ByApprovee}
+	maxOpsPerBatch = 256
+	present        = []byte{1}
+)
+
+// Options tune [Open].
+type Options struct {
+	// InitialMmapSize is the initial memory map (and so file growth step) in
+	// bytes; default 64 MiB.
+	InitialMmapSize int
+	// Timeout waits for the file lock; default 2 s.
+	Timeout time.Duration
+}
+
+// Bolt is the bbolt [Store]. Create it with [Open] or [New].
+type Bolt struct {
+	db     *bolt.DB
+	ownsDB bool
+
+	ops     chan *op
+	quit    chan struct{}
+	done    chan struct{}
+	closeMu sync.Once
+	closed  chan struct{}
+}
+
+var _ Store = (*Bolt)(nil)
+
+// op is one caller's write, applied inside a shared transaction.
+type op struct {
+	fn   func(tx *bolt.Tx) error
+	done chan error
+}
+
+// Open opens (creating if needed) the database file at path and returns a
+// store that owns it: Close closes the file.
+func Open(path string, o Options) (*Bolt, error) {
+	if o.InitialMmapSize == 0 {
+		o.InitialMmapSize = 64 << 20
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         o.Timeout,
+		InitialMmapSize: o.InitialMmapSize,
+		NoFreelistSync:  true,
+		FreelistType:    bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open tangle database %s: %w", path, err)
+	}
+	s, err := New(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.ownsDB = true
+	return s, nil
+}
+
+// New returns a store on a database the caller owns (and closes after Close).
+func New(db *bolt.DB) (*Bolt, error) {
+	err := db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketTangle)
+		if err != nil {
+			return err
+		}
+		names := [][]byte{bucketHash, bucketTx, bucketTips, bucketSpent}
+		for _, i := range indexBuckets {
+			names = append(names, []byte{byte(i)})
+		}
+		for _, n := range names {
+			if _, err := root.CreateBucketIfNotExists(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create tangle buckets: %w", err)
+	}
+	s := &Bolt{
+		db:     db,
+		ops:    make(chan *op, maxOpsPerBatch),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// DB returns the underlying database (for [Check] and for packages that keep
+// their own buckets in the same file).
+func (s *Bolt) DB() *bolt.DB { return s.db }
+
+// Close stops the committer, failing queued writes with ErrClosed, and
+// closes the database if Open created it.
+func (s *Bolt) Close() error {
+	var err error
+	s.closeMu.Do(func() {
+		close(s.quit)
+		<-s.done
+		close(s.closed)
+		if s.ownsDB {
+			err = s.db.Close()
+		}
+	})
+	return err
+}
+
+// commitLoop applies queued ops, as many as are waiting, in one transaction.
+func (s *Bolt) commitLoop() {
+	defer close(s.done)
+	batch := make([]*op, 0, maxOpsPerBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+		case <-s.quit:
+			s.drainClosed()
+			return
+		}
+	fill:
+		for len(batch) < maxOpsPerBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Bolt) drainClosed() {
+	for {
+		select {
+		case o := <-s.ops:
+			o.done <- ErrClosed
+		default:
+			return
+		}
+	}
+}
+
+// commit runs all ops in one transaction; if that fails, each op runs alone
+// so that one bad op fails only its caller.
+func (s *Bolt) commit(batch []*op) {
+	if len(batch) == 1 {
+		batch[0].done <- s.db.Update(batch[0].fn)
+		return
+	}
+	var failed *op
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, o := range batch {
+			if err := o.fn(tx); err != nil {
+				failed = o
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		for _, o := range batch {
+			o.done <- nil
+		}
+		return
+	}
+	if failed == nil { // commit itself failed: everyone fails
+		for _, o := range batch {
+			o.done <- err
+		}
+		return
+	}
+	for _, o := range batch {
+		o.done <- s.db.Update(o.fn)
+	}
+}
+
+// write queues fn and waits for its durable commit.
+func (s *Bolt) write(fn func(tx *bolt.Tx) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		return ErrClosed
+	case <-s.quit:
+		return ErrClosed
+	}
+	return <-o.done
+}
+
+func root(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket(bucketTangle) }
+
+func (s *Bolt) view(fn func(r *bolt.Bucket) error) error {
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	return s.db.View(func(tx *bolt.Tx) error { return fn(root(tx)) })
+}
+
+// Get returns one transaction.
+func (s *Bolt) Get(h Hash) (*Tx, error) {
+	var out *Tx
+	err := s.view(func(r *bolt.Bucket) error {
+		t, err := getTx(r, h)
+		out = t
+		return err
+	})
+	return out, err
+}
+
+// GetMany returns the transactions for hs in order, nil where absent.
+func (s *Bolt) GetMany(hs []Hash) ([]*Tx, error) {
+	out := make([]*Tx, len(hs))
+	err := s.view(func(r *bolt.Bucket) error {
+		for i, h := range hs {
+			t, err := getTx(r, h)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out[i] = t
+		}
+		return nil
+	})
+	return out, err
+}
+
+func getTx(r *bolt.Bucket, h Hash) (*Tx, error) {
+	mv := r.Bucket(bucketHash).Get(h[:])
+	if mv == nil {
+		return nil, ErrNotFound
+	}
+	seq, m, err := decodeMeta(mv)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", h, err)
+	}
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	v := r.Bucket(bucketTx).Get(k[:])
+	if len(v) < HashBytes || !bytes.Equal(v[:HashBytes], h[:]) {
+		return nil, fmt.Errorf("read %s: body %d missing or for another hash", h, seq)
+	}
+	raw, err := expand(v[HashBytes:])
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", h, err)
+	}
+	return &Tx{Hash: h, Raw: raw, Meta: m}, nil
+}
+
+// Has reports whether h is stored.
+func (s *Bolt) Has(h Hash) (bool, error) {
+	var ok bool
+	err := s.view(func(r *bolt.Bucket) error {
+		ok = r.Bucket(bucketHash).Get(h[:]) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// indexEntries returns the index keys (field|hash) of one transaction.
+func indexEntries(h Hash, f *Fields) [][2][]byte {
+	key := func(field []byte) []byte {
+		k := make([]byte, 0, len(field)+HashBytes)
+		return append(append(k, field...), h[:]...)
+	}
+	e := [][2][]byte{
+		{{byte(ByAddress)}, key(f.Address[:])},
+		{{byte(ByBundle)}, key(f.Bundle[:])},
+		{{byte(ByTag)}, key(f.Tag[:])},
+		{{byte(ByApprovee)}, key(f.Trunk[:])},
+	}
+	if f.Branch != f.Trunk {
+		e = append(e, [2][]byte{{byte(ByApprovee)}, key(f.Branch[:])})
+	}
+	return e
+}
+
+// PutBatch stores txs durably and reports which were new.
+func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
+	type prepared struct {
+		tx   *Tx
+		f    Fields
+		body []byte
+	}
+	ps := make([]prepared, len(txs))
+	for i, t := range txs {
+		if len(t.Raw) != TxBytes {
+			return nil, fmt.Errorf("store transaction %d: %d bytes, want %d", i, len(t.Raw), TxBytes)
+		}
+		f, err := t.Fields()
+		if err != nil {
+			return nil, fmt.Errorf("store transaction %d: %w", i, err)
+		}
+		body := append(append(make([]byte, 0, HashBytes+TxBytes), t.Hash[:]...), compress(t.Raw)...)
+		ps[i] = prepared{tx: t, f: f, body: body}
+	}
+	added := make([]bool, len(txs))
+	err := s.write(func(tx *bolt.Tx) error {
+		clear(added)
+		r := root(tx)
+		hb, tb, tips := r.Bucket(bucketHash), r.Bucket(bucketTx), r.Bucket(bucketTips)
+		appr := r.Bucket([]byte{byte(ByApprovee)})
+		n := 0
+		for i := range ps {
+			p := &ps[i]
+			h := p.tx.Hash
+			if hb.Get(h[:]) != nil {
+				continue
+			}
+			seq, err := tb.NextSequence()
+			if err != nil {
+				return err
+			}
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], seq)
+			if err := tb.Put(k[:], p.body); err != nil {
+				return err
+			}
+			if err := hb.Put(h[:], encodeMeta(seq, p.tx.Meta)); err != nil {
+				return err
+			}
+			for _, e := range indexEntries(h, &p.f) {
+				if err := r.Bucket(e[0]).Put(e[1], nil); err != nil {
+					return err
+				}
+			}
+			// Tips: the new tx is one unless something already approves it;
+			// its parents no longer are.
+			if c := appr.Cursor(); !hasPrefix(c, h[:]) {
+				if err := tips.Put(h[:], present); err != nil {
+					return err
+				}
+			}
+			if err := tips.Delete(p.f.Trunk[:]); err != nil {
+				return err
+			}
+			if err := tips.Delete(p.f.Branch[:]); err != nil {
+				return err
+			}
+			added[i] = true
+			n++
+		}
+		return addCount(r, n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store %d transactions: %w", len(txs), err)
+	}
+	return added, nil
+}
+
+func addCount(r *bolt.Bucket, n int) error {
+	if n == 0 {
+		return nil
+	}
+	var c uint64
+	if v := r.Get(keyCount); len(v) == 8 {
+		c = binary.BigEndian.Uint64(v)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], c+uint64(n))
+	return r.Put(keyCount, b[:])
+}
+
+func hasPrefix(c *bolt.Cursor, p []byte) bool {
+	k, _ := c.Seek(p)
+	return k != nil && bytes.HasPrefix(k, p)
+}
+
+// Count returns the number of stored transactions.
+func (s *Bolt) Count() (uint64, error) {
+	var c uint64
+	err := s.view(func(r *bolt.Bucket) error {
+		if v := r.Get(keyCount); len(v) == 8 {
+			c = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Find returns the union of hashes indexed under keys.
+func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
+	var out []Hash
+	err := s.view(func(r *bolt.Bucket) error {
+		b := r.Bucket([]byte{byte(idx)})
+		if b == nil {
+			return fmt.Errorf("find by %s: no such index", idx)
+		}
+		seen := make(map[Hash]struct{})
+		c := b.Cursor()
+		for _, key := range keys {
+			for k, _ := c.Seek(key); k != nil && bytes.HasPrefix(k, key); k, _ = c.Next() {
+				if len(k) != len(key)+HashBytes {
+					continue
+				}
+				var h Hash
+				copy(h[:], k[len(key):])
+				if _, dup := seen[h]; dup {
+					continue
+				}
+				seen[h] = struct{}{}
+				if limit > 0 && len(out) >= limit {
+					return ErrTooMany
+				}
+				out = append(out, h)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find by %s: %w", idx, err)
+	}
+	return out, nil
+}
+
+// Approvers returns the direct approvers of h.
+func (s *Bolt) Approvers(h Hash) ([]Hash, error) {
+	return s.Find(ByApprovee, [][]byte{h[:]}, 0)
+}
+
+// updateMeta rewrites the metadata of stored hashes with fn.
+func (s *Bolt) updateMeta(hs []Hash, fn func(m *Meta) bool) error {
+	return s.write(func(tx *bolt.Tx) error {
+		hb := root(tx).Bucket(bucketHash)
+		for _, h := range hs {
+			v := hb.Get(h[:])
+			if v == nil {
+				continue
+			}
+			seq, m, err := decodeMeta(v)
+			if err != nil {
+				return err
+			}
+			if !fn(&m) {
+				continue
+			}
+			if err := hb.Put(h[:], encodeMeta(seq, m)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetSolid marks hs solid.
+func (s *Bolt) SetSolid(hs []Hash) error {
+	err := s.updateMeta(hs, func(m *Meta) bool {
+		if m.Solid {
+			return false
+		}
+		m.Solid = true
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d transactions solid: %w", len(hs), err)
+	}
+	return nil
+}
+
+// SetConfirmed records the first confirming milestone of hs.
+func (s *Bolt) SetConfirmed(hs []Hash, index uint32) error {
+	err := s.updateMeta(hs, func(m *Meta) bool {
+		if m.ConfirmedBy != 0 || index == 0 {
+			return false
+		}
+		m.ConfirmedBy = index
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d transactions confirmed by %d: %w", len(hs), index, err)
+	}
+	return nil
+}
+
+// Tips returns the transactions nobody approves yet.
+func (s *Bolt) Tips() ([]Hash, error) {
+	var out []Hash
+	err := s.view(func(r *bolt.Bucket) error {
+		return r.Bucket(bucketTips).ForEach(func(k, _ []byte) error {
+			var h Hash
+			copy(h[:], k)
+			out = append(out, h)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// MarkSpent records addresses as spent from.
+func (s *Bolt) MarkSpent(addrs []Hash) error {
+	err := s.write(func(tx *bolt.Tx) error {
+		b := root(tx).Bucket(bucketSpent)
+		for _, a := range addrs {
+			if err := b.Put(a[:], present); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d addresses spent: %w", len(addrs), err)
+	}
+	return nil
+}
+
+// WereSpent reports spent state per address.
+func (s *Bolt) WereSpent(addrs []Hash) ([]bool, error) {
+	out := make([]bool, len(addrs))
+	err := s.view(func(r *bolt.Bucket) error {
+		b := r.Bucket(bucketSpent)
+		for i, a := range addrs {
+			out[i] = b.Get(a[:]) != nil
+		}
+		return nil
+	})
+	return out, err
+}

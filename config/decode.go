@@ -369,6 +369,9 @@ func (d *decoder) decodeStruct(m *ast.MappingNode, path string, v reflect.Value,
 			continue
 		}
 		seen[key] = mv.Key
+		if path == "" && strings.HasPrefix(key, "x-") {
+			continue // x-name: top-level keys that only hold anchors, as in compose files
+		}
 		i := slices.Index(keys, key)
 		if i < 0 {
 			d.fail(mv.Key, kp, "unknown key %q%s", key, unknownKeyHint(key, keys))
@@ -572,7 +575,11 @@ func (d *decoder) scalar(n ast.Node, path, want string) (string, bool) {
 func (d *decoder) typedScalar(n ast.Node, path, want string) (text string, fromString, ok bool) {
 	if s, isStr := n.(*ast.StringNode); isStr {
 		if !strings.Contains(s.Value, "${") {
-			d.fail(n, path, "want %s, got %s", want, describe(n))
+			if _, err := strconv.ParseFloat(s.Value, 64); err == nil && s.Token != nil && s.Token.Type == token.StringType {
+				d.fail(n, path, "%s is out of range", s.Value) // a plain number goccy could not hold
+			} else {
+				d.fail(n, path, "want %s, got %s", want, describe(n))
+			}
 			return "", false, false
 		}
 		text, ok := d.expand(n, path, s.Value)

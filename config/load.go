@@ -109,7 +109,7 @@ func parseYAML(name string, data []byte) (root ast.Node, err error) {
 			root, err = nil, &FieldError{File: name, Msg: fmt.Sprintf("cannot parse YAML: %v", r)}
 		}
 	}()
-	f, err := parser.ParseBytes(data, 0)
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey()) // the decoder reports them with their path
 	if err != nil {
 		fe := &FieldError{File: name, Msg: err.Error()}
 		var ye yaml.Error

@@ -40,9 +40,9 @@ func identError(name string) error {
 			continue
 		}
 		if i == 0 && '0' <= r && r <= '9' {
-			return fmt.Errorf("%q must start with a letter or _ (it is used in rule expressions)", name)
+			return fmt.Errorf("%q must start with a letter or _, as rules use it in expressions (try %q)", name, identLike(name))
 		}
-		return fmt.Errorf("%q may contain only letters, digits and _ (it is used in rule expressions as %s.point); invalid %q", name, name, r)
+		return fmt.Errorf("%q may contain only letters, digits and _, as rules use it in expressions (try %q)", name, identLike(name))
 	}
 	return nil
 }
@@ -64,4 +64,20 @@ func checkLabel(path, name string) error {
 		}
 	}
 	return nil
+}
+
+// identLike turns name into an identifier for a suggestion: other characters
+// become '_', and a leading digit gets a '_' in front.
+func identLike(name string) string {
+	b := []rune(name)
+	for i, r := range b {
+		if !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			b[i] = '_'
+		}
+	}
+	s := string(b)
+	if s != "" && '0' <= s[0] && s[0] <= '9' {
+		s = "_" + s
+	}
+	return s
 }

@@ -126,6 +126,7 @@ type Parsed struct {
 	NextRoot string `json:"next_root"` // root of the channel's following messages
 	Index    int    `json:"index"`     // tree-relative leaf index
 	Security int    `json:"security"`
+	TreeSize int    `json:"tree_size"` // 2^(number of siblings)
 }
 
 // ParseMessage unmasks payload (trytes; trailing 9 padding is ignored) with
@@ -214,6 +215,7 @@ func parse(p []int8, root, sideKey *hash) (Parsed, error) {
 		NextRoot: trinary.MustTrytes(a[:hashTrits]),
 		Index:    index,
 		Security: security,
+		TreeSize: 1 << min(nsib, 62),
 	}, nil
 }
 

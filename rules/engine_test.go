@@ -104,7 +104,7 @@ func TestCooldownSurvivesReload(t *testing.T) {
 	e.Observe(reading("pump1", "temperature", 90, now))
 	now = now.Add(time.Minute)
 	e.Observe(reading("pump1", "temperature", 60, now)) // resolved: cooldown starts
-	e.Reload([]*Rule{mustRule(t, yml)})                  // the engineer saves the rules file
+	e.Reload([]*Rule{mustRule(t, yml)})                 // the engineer saves the rules file
 	now = now.Add(time.Minute)
 	e.Observe(reading("pump1", "temperature", 95, now))
 	if want := []EventKind{Fired, Resolved}; !equalKinds(fired, want) {

@@ -48,7 +48,7 @@ locally and sends MAM-encrypted reactions to helper devices when a rule fires.
 Start with 'tanglegate lab' to watch a simulated plant, or 'tanglegate tools --help'
 for the ternary tools that work on trytes from stdin.`,
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true, // main prints the error once; silentExit prints nothing
 	}
 	// Subcommands: one constructor per file in this directory.
 	root.AddCommand(

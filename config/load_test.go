@@ -44,22 +44,22 @@ func TestBadConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := Parse(filepath.Base(file), data, testEnv)
-			if err == nil {
+			cfg, loadErr := Parse(filepath.Base(file), data, testEnv)
+			if loadErr == nil {
 				t.Fatalf("loaded without error: %+v", cfg)
 			}
 			if cfg != nil {
 				t.Errorf("got a config along with the error")
 			}
 			var lines []string
-			for _, fe := range FieldErrors(err) {
+			for _, fe := range FieldErrors(loadErr) {
 				if fe.Line == 0 {
 					t.Errorf("no position in %q", fe)
 				}
 				lines = append(lines, fe.Error())
 			}
-			if len(FieldErrors(err)) == 0 {
-				t.Errorf("error holds no *FieldError: %v", err)
+			if len(FieldErrors(loadErr)) == 0 {
+				t.Errorf("error holds no *FieldError: %v", loadErr)
 			}
 			got := strings.Join(lines, "\n") + "\n"
 			golden := strings.TrimSuffix(file, ".yaml") + ".err"
@@ -76,14 +76,12 @@ func TestBadConfigs(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("errors differ\ngot:\n%s\nwant:\n%s", got, want)
 			}
-			if got != err2lines(err) {
-				t.Errorf("err.Error() is not the errors one per line:\n%s", err)
+			if got != loadErr.Error()+"\n" {
+				t.Errorf("err.Error() is not the errors one per line:\n%s", loadErr)
 			}
 		})
 	}
 }
-
-func err2lines(err error) string { return err.Error() + "\n" }
 
 // TestGoodConfigs loads every testdata/good/*.yaml.
 func TestGoodConfigs(t *testing.T) {

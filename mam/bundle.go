@@ -19,7 +19,7 @@ import (
 // It returns the transaction trytes in bundle order (currentIndex 0 first),
 // before tip selection and proof-of-work, and the bundle hash.
 func Bundle(msg Message, tag string, ts time.Time) (trytes []string, bundleHash string, err error) {
-	if len(tag) > 27 || trinary.ValidTrytes(tag) != nil {
+	if len(tag) > 27 || (tag != "" && trinary.ValidTrytes(tag) != nil) {
 		return nil, "", fmt.Errorf("mam: bundle: tag must be at most 27 trytes, got %q", tag)
 	}
 	tag = trinary.Pad(tag, 27)

@@ -12,6 +12,10 @@ const DevVersion = "0.0.0~dev"
 // tag, the commit count and hash since the tag, and the dirty marker.
 var describeRE = regexp.MustCompile(`^(.*?)(?:-(\d+)-g([0-9a-f]+))?(-dirty)?$`)
 
+// hashRE matches what `git describe --always` prints when there is no tag:
+// an abbreviated commit hash, which may start with a digit.
+var hashRE = regexp.MustCompile(`^[0-9a-f]{7,64}(-dirty)?$`)
+
 // DebVersion turns the output of `git describe --tags --always --dirty` into
 // a native Debian version that sorts the way releases do:
 //
@@ -19,7 +23,11 @@ var describeRE = regexp.MustCompile(`^(.*?)(?:-(\d+)-g([0-9a-f]+))?(-dirty)?$`)
 //	v1.2.3-rc1        -> 1.2.3~rc1          (pre-releases sort before 1.2.3)
 //	v1.2.3-4-gabc123  -> 1.2.3+git4.abc123  (commits after a tag sort after it)
 //	v1.2.3-dirty      -> 1.2.3+dirty
-//	abc123            -> 0.0.0~gitabc123    (no tag yet: must start with a digit)
+//	abc1234           -> 0.0.0~gitabc1234   (no tag yet: must start with a digit)
+//	3db3c8f-dirty     -> 0.0.0~git3db3c8f.dirty
+//
+// A tag is told from a bare commit hash by its dots: a tag of only hex digits
+// (such as 20240101) is read as a hash.
 //	""                -> 0.0.0~dev
 func DebVersion(describe string) string {
 	d := strings.TrimSpace(describe)
@@ -29,7 +37,7 @@ func DebVersion(describe string) string {
 	if len(d) > 1 && d[0] == 'v' && isDigit(d[1]) {
 		d = d[1:]
 	}
-	if !isDigit(d[0]) {
+	if !isDigit(d[0]) || hashRE.MatchString(d) {
 		return "0.0.0~git" + sanitize(strings.ReplaceAll(d, "-", "."))
 	}
 	m := describeRE.FindStringSubmatch(d)

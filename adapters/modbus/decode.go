@@ -170,6 +170,9 @@ func (c Codec) Decode(b []byte) (adapters.Value, error) {
 		}
 		return adapters.Bool(b[0]&1 != 0), nil
 	}
+	if c.Type == String && (c.Length < 1 || c.Length > 250) {
+		return adapters.Value{}, fmt.Errorf("decode string: length %d out of range 1-250", c.Length)
+	}
 	need := 2 * c.Registers()
 	if len(b) < need {
 		return adapters.Value{}, fmt.Errorf("decode %s: need %d bytes, got %d", c.Type, need, len(b))
@@ -240,6 +243,9 @@ func (c Codec) Encode(v adapters.Value) ([]byte, error) {
 		}
 		return []byte{0}, nil
 	case String:
+		if c.Length < 1 || c.Length > 250 {
+			return nil, fmt.Errorf("encode string: length %d out of range 1-250", c.Length)
+		}
 		if v.Kind != adapters.KindString {
 			return nil, fmt.Errorf("encode string: got %s", v)
 		}

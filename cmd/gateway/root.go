@@ -55,6 +55,7 @@ for the ternary tools that work on trytes from stdin.`,
 		newVersionCmd(),
 		newToolsCmd(),
 		newBenchCmd(),
+		newMamCmd(),
 	)
 	return root
 }

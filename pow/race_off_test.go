@@ -1,0 +1,5 @@
+//go:build !race
+
+package pow
+
+const raceEnabled = false

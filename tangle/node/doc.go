@@ -1,0 +1,48 @@
+// Package node is the local tangle node: it validates and stores incoming
+// transactions, solidifies them, keeps the tip set, selects tips for new
+// transactions and tracks spent addresses.
+//
+// [NewNode] borrows a [store.Store] (the caller closes it after Run has
+// returned). [Node.Run] owns the background goroutines (ingest workers and
+// the solidifier) and returns once they have all exited.
+//
+// # Ingest pipeline
+//
+// [Node.Submit] (API storeTransactions/broadcastTransactions) and
+// [Node.Ingest] (gossip, asynchronous) feed the same steps:
+//
+//  1. decode: trytes to trits, field checks (tangle/tx), value range and
+//     the rule that value transactions use addresses whose last trit is 0;
+//  2. hash: Curl-P-81 over each transaction, spread over the workers;
+//  3. MWM (trailing zero trits of the hash) and timestamp (attachment
+//     timestamp, or timestamp when it is 0, at most MaxFutureDrift ahead);
+//  4. store: one durable group commit for all concurrent callers;
+//  5. solidify (in the background): a transaction is solid when its trunk
+//     and branch are solid or solid entry points (the null hash, and later
+//     snapshot entry points). Solidity spreads to approvers. When a tail
+//     becomes solid its bundle is complete: it is validated (tangle/bundle)
+//     and, if valid, its input addresses are marked spent (Hornet's rule)
+//     and the tail becomes a tip candidate.
+//
+// Submit returns after step 4: API calls never wait for solidification.
+// Reads (the API) go straight to the store's read transactions, which bbolt
+// runs concurrently with the single writer.
+//
+// # Tip selection
+//
+// Uniform random tip selection over non-lazy tips (in the spirit of Hornet's
+// URTS): the pool holds tails of solid, valid bundles that no stored
+// transaction approves yet. A tip is lazy, and dropped from the pool, once
+// it is older than TipMaxAge (arrival time) or has been handed out
+// MaxTipUses times. GTTA draws two tips uniformly, distinct when the pool
+// has two. With a reference the trunk is the reference itself (it must be a
+// stored solid tail) and the branch a random tip. An empty pool falls back to
+// the null hash (genesis), so the first transactions of a private network
+// approve it. The milestone package (part 2) may replace this with a
+// below-max-depth-aware walk through [Node.SetTipSelector].
+//
+// # Caveats
+//
+// Without a coordinator (part 1) nothing is confirmed: inclusion states are
+// false and balances come from [Ledger] (zero by default).
+package node

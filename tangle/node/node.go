@@ -1,0 +1,332 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tanglegate/gateway/tangle/curl"
+	"github.com/tanglegate/gateway/tangle/store"
+	"github.com/tanglegate/gateway/tangle/trinary"
+	"github.com/tanglegate/gateway/tangle/tx"
+)
+
+// ErrInvalid is wrapped by every validation failure of a transaction.
+var ErrInvalid = errors.New("invalid transaction")
+
+// TxError reports which transaction of a batch failed and why.
+type TxError struct {
+	Index int
+	Err   error
+}
+
+func (e *TxError) Error() string { return fmt.Sprintf("transaction %d: %v", e.Index, e.Err) }
+
+// Unwrap returns the cause.
+func (e *TxError) Unwrap() []error { return []error{e.Err, ErrInvalid} }
+
+// Node is the local tangle node. Create it with [NewNode].
+type Node struct {
+	store store.Store
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu          sync.RWMutex
+	ledger      Ledger
+	broadcaster Broadcaster
+	entry       EntryPoints
+	selector    TipSelector
+
+	ingest chan ingestItem
+	solid  *solidifier
+	tips   *tipPool
+
+	stats Stats
+}
+
+// Stats are running counters (safe to read concurrently).
+type Stats struct {
+	Stored, Duplicate, Invalid, Dropped, Solid atomic.Uint64
+}
+
+type ingestItem struct {
+	trits []int8
+}
+
+// NewNode returns a node over s, which it borrows: the caller closes s after
+// Run has returned.
+func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
+	cfg.withDefaults(runtime.GOMAXPROCS(0))
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{
+		store:  s,
+		cfg:    cfg,
+		log:    log,
+		now:    time.Now,
+		ledger: Standalone{},
+		ingest: make(chan ingestItem, cfg.IngestQueue),
+	}
+	n.tips = newTipPool(cfg)
+	n.solid = newSolidifier(n)
+	return n
+}
+
+// Store returns the borrowed store.
+func (n *Node) Store() store.Store { return n.store }
+
+// Config returns the effective configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// Stats returns the running counters.
+func (n *Node) Stats() *Stats { return &n.stats }
+
+// SetLedger installs the milestone/balance source (call before Run).
+func (n *Node) SetLedger(l Ledger) { n.mu.Lock(); n.ledger = l; n.mu.Unlock() }
+
+// Ledger returns the current milestone/balance source.
+func (n *Node) Ledger() Ledger { n.mu.RLock(); defer n.mu.RUnlock(); return n.ledger }
+
+// SetBroadcaster installs the gossip sender (call before Run).
+func (n *Node) SetBroadcaster(b Broadcaster) { n.mu.Lock(); n.broadcaster = b; n.mu.Unlock() }
+
+// SetEntryPoints installs the snapshot solid entry points (call before Run).
+func (n *Node) SetEntryPoints(e EntryPoints) { n.mu.Lock(); n.entry = e; n.mu.Unlock() }
+
+// SetClock replaces time.Now (tests).
+func (n *Node) SetClock(now func() time.Time) { n.now = now }
+
+// Run starts the ingest workers and the solidifier and returns when ctx is
+// done and all of them have exited.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.loadTips(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for range n.cfg.Workers {
+		wg.Go(func() { n.ingestWorker(ctx) })
+	}
+	wg.Go(func() { n.solid.run(ctx) })
+	wg.Wait()
+	return ctx.Err()
+}
+
+// Ingest queues raw transaction trits (8019) from a peer without waiting.
+// It returns false, dropping the transaction, when the queue is full.
+func (n *Node) Ingest(trits []int8) bool {
+	select {
+	case n.ingest <- ingestItem{trits: trits}:
+		return true
+	default:
+		n.stats.Dropped.Add(1)
+		return false
+	}
+}
+
+func (n *Node) ingestWorker(ctx context.Context) {
+	const batchMax = 64
+	items := make([]ingestItem, 0, batchMax)
+	for {
+		items = items[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-n.ingest:
+			items = append(items, it)
+		}
+	fill:
+		for len(items) < batchMax {
+			select {
+			case it := <-n.ingest:
+				items = append(items, it)
+			default:
+				break fill
+			}
+		}
+		var valid []*prepared
+		for _, it := range items {
+			p, err := n.decodeTrits(it.trits)
+			if err != nil {
+				n.stats.Invalid.Add(1)
+				continue
+			}
+			valid = append(valid, p)
+		}
+		hashAll(valid, 1)
+		var ok []*prepared
+		for _, p := range valid {
+			if err := n.checkHashed(p); err != nil {
+				n.stats.Invalid.Add(1)
+				n.log.Debug("dropped invalid transaction", "err", err)
+				continue
+			}
+			ok = append(ok, p)
+		}
+		if _, err := n.storeBatch(ok); err != nil {
+			n.log.Error("store ingested transactions", "err", err, "count", len(ok))
+		}
+	}
+}
+
+// prepared is a transaction on its way through the pipeline.
+type prepared struct {
+	trits [store.TxTrits]int8
+	tx    *tx.Transaction
+	hash  [curl.HashTrits]int8
+}
+
+// Submit validates trytes, stores them durably and returns their hashes in
+// order. It returns once the commit is on disk; solidification follows in the
+// background. A validation failure of any transaction stores nothing and
+// returns a [*TxError].
+func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error) {
+	if len(trytes) > n.cfg.MaxBatch {
+		return nil, fmt.Errorf("%w: %d transactions in one call, at most %d", ErrInvalid, len(trytes), n.cfg.MaxBatch)
+	}
+	ps := make([]*prepared, len(trytes))
+	for i, s := range trytes {
+		p, err := n.decodeTrytes(s)
+		if err != nil {
+			n.stats.Invalid.Add(1)
+			return nil, &TxError{Index: i, Err: err}
+		}
+		ps[i] = p
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hashAll(ps, n.cfg.Workers)
+	for i, p := range ps {
+		if err := n.checkHashed(p); err != nil {
+			n.stats.Invalid.Add(1)
+			return nil, &TxError{Index: i, Err: err}
+		}
+	}
+	return n.storeBatch(ps)
+}
+
+func (n *Node) decodeTrytes(s string) (*prepared, error) {
+	t, err := tx.Decode(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{tx: t}
+	_ = trinary.PutTrits(p.trits[:], s) // Decode checked the trytes
+	return p, n.checkFields(p)
+}
+
+func (n *Node) decodeTrits(trits []int8) (*prepared, error) {
+	if len(trits) != store.TxTrits {
+		return nil, fmt.Errorf("%w: %d trits, want %d", ErrInvalid, len(trits), store.TxTrits)
+	}
+	s, err := trinary.TritsToTrytes(trits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return n.decodeTrytes(s)
+}
+
+// checkFields applies the structure rules that need no hash.
+func (n *Node) checkFields(p *prepared) error {
+	t := p.tx
+	if t.Value > tx.MaxSupply || t.Value < -tx.MaxSupply {
+		return fmt.Errorf("%w: value: |%d| exceeds the supply", ErrInvalid, t.Value)
+	}
+	if t.Value != 0 && p.trits[6561+242] != 0 {
+		return fmt.Errorf("%w: address: the last trit of a value transaction's address must be 0", ErrInvalid)
+	}
+	return nil
+}
+
+// checkHashed applies MWM and timestamp rules.
+func (n *Node) checkHashed(p *prepared) error {
+	if !tx.MeetsMWM(p.hash[:], n.cfg.MWM) {
+		return fmt.Errorf("%w: nonce: hash has %d trailing zero trits, network needs %d", ErrInvalid, tx.TrailingZeros(p.hash[:]), n.cfg.MWM)
+	}
+	ts := p.tx.Timestamp
+	if p.tx.AttachmentTimestamp != 0 {
+		ts = p.tx.AttachmentTimestamp / 1000
+	}
+	if limit := n.now().Add(n.cfg.MaxFutureDrift).Unix(); ts > limit {
+		return fmt.Errorf("%w: attachmentTimestamp: %d is more than %s in the future", ErrInvalid, ts, n.cfg.MaxFutureDrift)
+	}
+	return nil
+}
+
+// hashAll computes Curl-P-81 of every prepared transaction, on up to workers goroutines.
+func hashAll(ps []*prepared, workers int) {
+	if workers <= 1 || len(ps) < 4 {
+		for _, p := range ps {
+			p.hash = curl.Hash(p.trits[:], curl.Rounds81)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(ps)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ps) {
+					return
+				}
+				ps[i].hash = curl.Hash(ps[i].trits[:], curl.Rounds81)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// storeBatch writes validated transactions and hands new ones to the
+// solidifier and the broadcaster.
+func (n *Node) storeBatch(ps []*prepared) ([]store.Hash, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	arrival := time.UnixMilli(n.now().UnixMilli())
+	txs := make([]*store.Tx, len(ps))
+	hashes := make([]store.Hash, len(ps))
+	for i, p := range ps {
+		raw, err := store.PackTx(p.trits[:])
+		if err != nil {
+			return nil, err
+		}
+		hashes[i] = store.HashFromTrits(p.hash[:])
+		txs[i] = &store.Tx{Hash: hashes[i], Raw: raw, Meta: store.Meta{Arrival: arrival}}
+	}
+	added, err := n.store.PutBatch(txs)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.RLock()
+	b := n.broadcaster
+	n.mu.RUnlock()
+	var fresh []store.Hash
+	for i, a := range added {
+		if !a {
+			n.stats.Duplicate.Add(1)
+			continue
+		}
+		n.stats.Stored.Add(1)
+		fresh = append(fresh, hashes[i])
+		if b != nil {
+			b.Broadcast(txs[i])
+		}
+	}
+	for i, a := range added {
+		if a {
+			p := ps[i]
+			n.tips.remove(store.HashFromTrits(p.trits[7290 : 7290+243]))
+			n.tips.remove(store.HashFromTrits(p.trits[7533 : 7533+243]))
+		}
+	}
+	n.solid.enqueue(fresh)
+	return hashes, nil
+}

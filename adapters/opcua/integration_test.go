@@ -86,7 +86,7 @@ func (s *goServer) start() {
 		server.EnableSecurity("Aes256_Sha256_RsaPss", ua.MessageSecurityModeSignAndEncrypt),
 		server.EnableAuthMode(ua.UserTokenTypeAnonymous),
 		server.EnableAuthMode(ua.UserTokenTypeUserName),
-		server.SetLogger(slog.New(slog.DiscardHandler)),
+		server.SetLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	)
 	ns := server.NewNodeNameSpace(srv, goNamespace)
 	root, _ := srv.Namespace(0)

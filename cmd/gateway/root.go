@@ -53,6 +53,7 @@ for the ternary tools that work on trytes from stdin.`,
 	// Subcommands: one constructor per file in this directory.
 	root.AddCommand(
 		newVersionCmd(),
+		newCheckCmd(),
 		newToolsCmd(),
 		newBenchCmd(),
 		newMamCmd(),

@@ -93,7 +93,7 @@ func FuzzAPIBody(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	h := startNode(&testing.T{}, api.Config{Token: "t"}) // cleanup never runs for fuzz; temp dir leaks are acceptable here
+	h := startNode(f, api.Config{Token: "t"})
 	f.Fuzz(func(t *testing.T, body string) {
 		status, out := post(t, h.srv.Handler(), "127.0.0.1:1", "Bearer t", body, true)
 		if status != 200 {

@@ -23,7 +23,7 @@ type harness struct {
 }
 
 // startNode runs a node and its API on a loopback port until the test ends.
-func startNode(t *testing.T, cfg api.Config) *harness {
+func startNode(t testing.TB, cfg api.Config) *harness {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "gateway.db"), store.Options{InitialMmapSize: 4 << 20})
 	if err != nil {

@@ -1,6 +1,9 @@
 package kerl
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // HashChain sets out to block hashed n times in a row, each time with a fresh
 // Kerl (absorb 243 trits, squeeze 243), as WOTS keys, signatures and digests
@@ -16,11 +19,8 @@ func HashChain(block []int8, n int, out []int8) error {
 	if err := TritsToBytes(block, &b); err != nil {
 		return err
 	}
-	var k keccak384
 	for i := 0; i < n; i++ {
-		k.reset()
-		k.write(b[:])
-		k.sum(&b)
+		keccak48(&b)
 		reduceBytes(&b)
 	}
 	return BytesToTrits(&b, out)
@@ -45,4 +45,19 @@ func reduceBytes(b *[48]byte) {
 	}
 	u.sub(&half)
 	putBigEndian(&u, b)
+}
+
+// keccak48 replaces b with Keccak-384 (legacy padding) of its 48 bytes: one
+// padded block, absorbed without the byte buffer of keccak384.
+func keccak48(b *[48]byte) {
+	var a [25]uint64
+	for i := 0; i < 6; i++ {
+		a[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	a[6] = 0x01              // padding byte at offset 48
+	a[rate/8-1] = 0x80 << 56 // final padding bit at offset 103
+	keccakF1600(&a)
+	for i := 0; i < 6; i++ {
+		binary.LittleEndian.PutUint64(b[8*i:], a[i])
+	}
 }

@@ -41,7 +41,7 @@ func TestEnum(t *testing.T) {
 		got, want string
 	}{
 		{"CDAB", ""},
-		{"CDBA", `devices[0].modbus.points[1].order: unknown byte order "CDBA" (did you mean "CDAB"?)`},
+		{"CDAC", `devices[0].modbus.points[1].order: unknown byte order "CDAC" (did you mean "CDAB"?)`},
 		{"XYZW", `devices[0].modbus.points[1].order: unknown byte order "XYZW" (want ABCD, DCBA, BADC or CDAB)`},
 	}
 	for _, tc := range cases {

@@ -78,7 +78,7 @@ type jsParseOut struct {
 func TestIntegrationMamJSInterop(t *testing.T) {
 	testkit.Integration(t)
 	t.Parallel()
-	texts := []string{"first", "second message", `{"dev":"helper-7","cmd":"wake"}`, "after rotation"}
+	texts := []string{"first", `{"dev":"helper-7","cmd":"wake"}`, "after rotation"}
 	var msgs []string
 	for _, s := range texts {
 		tr, _ := trinary.ASCIIToTrytes(s)

@@ -145,3 +145,9 @@ func TestReaderReportsNodeErrors(t *testing.T) {
 		t.Fatalf("err = %v, want a findTransactions error", err)
 	}
 }
+
+type bboltDB = bbolt.DB
+
+func openBolt(path string) (*bbolt.DB, error) {
+	return bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 30 * time.Second})
+}

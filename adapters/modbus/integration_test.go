@@ -31,7 +31,7 @@ func TestIntegrationPyModbusRTU(t *testing.T) {
 	t.Parallel()
 	pty := testkit.NewPtyPair(t)
 	testkit.StartPyModbusRTU(t, pty.A, []int{1}, pyData())
-	serverCheck(t, "rtu://"+pty.B+"?baud=19200&parity=E", 1, nil)
+	serverCheck(t, "rtu://"+pty.B+"?baud=19200&parity=N", 1, nil)
 }
 
 // TestIntegrationDeadSlaveOnRTUBus polls three units on one RTU line. When
@@ -42,7 +42,7 @@ func TestIntegrationDeadSlaveOnRTUBus(t *testing.T) {
 	t.Parallel()
 	pty := testkit.NewPtyPair(t)
 	py := testkit.StartPyModbusRTU(t, pty.A, []int{1, 2, 3}, pyData())
-	addr := "rtu://" + pty.B + "?baud=19200&parity=E"
+	addr := "rtu://" + pty.B + "?baud=19200&parity=N"
 	pool := NewPool()
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup

@@ -157,14 +157,7 @@ func (a *Adapter) Run(ctx context.Context, out chan<- adapters.Reading) error {
 	defer a.setSession(nil)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		select {
-		case <-lost:
-			return errConnectionLost
-		case <-gctx.Done():
-			return nil
-		}
-	})
+	g.Go(func() error { return a.watch(gctx, s, lost) })
 	var subscribed []int
 	polls := map[time.Duration][]int{}
 	for i, p := range a.cfg.Points {
@@ -195,6 +188,39 @@ func (a *Adapter) Run(ctx context.Context, out chan<- adapters.Reading) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// Connection watchdog: a server that vanishes without closing the TCP
+// connection (power loss, a restarted server process that left its socket)
+// would otherwise leave subscriptions silent forever.
+const (
+	keepAliveEvery   = time.Second
+	keepAliveTimeout = 3 * time.Second
+)
+
+// watch returns an error when gopcua reports the channel lost or when the
+// server stops answering a read of its current time.
+func (a *Adapter) watch(ctx context.Context, s *session, lost <-chan struct{}) error {
+	req := &ua.ReadRequest{NodesToRead: []*ua.ReadValueID{{
+		NodeID: ua.NewNumericNodeID(0, id.Server_ServerStatus_CurrentTime), AttributeID: ua.AttributeIDValue,
+	}}}
+	t := time.NewTicker(keepAliveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-lost:
+			return errConnectionLost
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, keepAliveTimeout)
+		_, err := s.c.Read(rctx, req)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("server stopped answering: %w", err)
+		}
+	}
 }
 
 func (a *Adapter) setSession(s *session) {

@@ -57,6 +57,7 @@ for the ternary tools that work on trytes from stdin.`,
 		newToolsCmd(),
 		newBenchCmd(),
 		newMamCmd(),
+		newRulesCmd(),
 	)
 	return root
 }

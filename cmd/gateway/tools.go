@@ -20,6 +20,7 @@ Examples:
 		newToolsHashCmd(),
 		newToolsAddressCmd(),
 		newToolsVerifyCmd(),
+		newToolsSignCmd(),
 	)
 	return cmd
 }

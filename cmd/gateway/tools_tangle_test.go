@@ -315,3 +315,48 @@ func TestToolsVerify(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestToolsSign(t *testing.T) {
+	t.Parallel()
+	var v struct {
+		Cases []struct {
+			Name       string   `json:"name"`
+			BundleHash string   `json:"bundle_hash"`
+			Security   int      `json:"security"`
+			Fragments  []string `json:"signature_fragments"`
+			Seed       string   `json:"seed"`
+			Index      *int     `json:"index"`
+			Valid      bool     `json:"expected_valid"`
+		} `json:"cases"`
+	}
+	loadJSON(t, "signatures.json", &v)
+	n := 0
+	for _, c := range v.Cases {
+		if !c.Valid || c.Index == nil {
+			continue
+		}
+		n++
+		out, errOut, err := runTool(t, c.Seed+"\n"+c.BundleHash+"\n", "tools", "sign", "--seed-file", "-", "--index", itoa(*c.Index), "--security", itoa(c.Security))
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if out != strings.Join(c.Fragments, "\n")+"\n" {
+			t.Errorf("%s: fragments differ", c.Name)
+		}
+		if strings.Contains(out+errOut, c.Seed) {
+			t.Fatal("seed printed")
+		}
+	}
+	if n == 0 {
+		t.Fatal("no valid signature vectors")
+	}
+	for _, bad := range []struct{ in, want string }{
+		{"ABC\nHELLO\n", "line 2"},
+		{"ABC\n" + strings.Repeat("M", 81) + "\n", "contains M"},
+	} {
+		_, _, err := runTool(t, bad.in, "tools", "sign", "--seed-file", "-")
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("sign %q: %v, want %q", bad.in, err, bad.want)
+		}
+	}
+}

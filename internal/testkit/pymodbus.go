@@ -66,7 +66,7 @@ if mode == "tcp":
     host, port = where.rsplit(":", 1)
     StartTcpServer(context=context, address=(host, int(port)), framer=ModbusSocketFramer, ignore_missing_slaves=True)
 else:
-    StartSerialServer(context=context, framer=ModbusRtuFramer, port=where, baudrate=19200, bytesize=8, parity="E", stopbits=1, timeout=0.05, ignore_missing_slaves=True)
+    StartSerialServer(context=context, framer=ModbusRtuFramer, port=where, baudrate=19200, bytesize=8, parity="N", stopbits=1, timeout=0.05, ignore_missing_slaves=True)
 `
 
 // StartPyModbusTCP serves units with data on a free loopback port and waits
@@ -91,7 +91,7 @@ func StartPyModbusTCP(t testing.TB, units []int, data PyModbusData) *PyModbus {
 	}
 }
 
-// StartPyModbusRTU serves units with data over RTU (19200 8E1) on the serial
+// StartPyModbusRTU serves units with data over RTU (19200 8N1; ptys reject parity in tcsetattr) on the serial
 // device dev (one end of a [PtyPair]). Addr is set for the other end only by
 // the caller, who knows it.
 func StartPyModbusRTU(t testing.TB, dev string, units []int, data PyModbusData) *PyModbus {

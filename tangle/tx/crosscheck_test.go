@@ -62,9 +62,6 @@ func TestCrossCheckTransactionsWithIotaGo(t *testing.T) {
 		if got.Hash != ref.Hash {
 			t.Fatalf("tx %d: hash %s, iota.go %s", i, got.Hash, ref.Hash)
 		}
-		if h, _ := iotacurl.HashTrytes(s); h != got.Hash {
-			t.Fatalf("tx %d: iota.go curl.HashTrytes %s", i, h)
-		}
 		want.Hash = got.Hash
 		if *got != want {
 			t.Fatalf("tx %d: parsed %+v, encoded %+v", i, *got, want)
@@ -122,4 +119,3 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
-

@@ -46,6 +46,7 @@ type options struct {
 	caCerts    string
 	maintainer string
 	debs, oci  bool
+	printDeb   bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,19 +62,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.maintainer, "maintainer", packaging.DefaultMaintainer, "Maintainer field of the .deb")
 	fs.BoolVar(&o.debs, "deb", true, "build the .deb packages")
 	fs.BoolVar(&o.oci, "oci", true, "build the OCI image")
+	fs.BoolVar(&o.printDeb, "print-deb-version", false, "print the Debian version for -version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	if o.version == "" {
+		o.version = gitDescribe(ctx, o.module)
+	}
+	if o.printDeb {
+		_, err := fmt.Fprintln(stdout, packaging.DebVersion(o.version))
+		return err
+	}
 	return build(ctx, o, stdout)
 }
 
 func build(ctx context.Context, o options, stdout io.Writer) error {
-	if o.version == "" {
-		o.version = gitDescribe(ctx, o.module)
-	}
 	debVersion := packaging.DebVersion(o.version)
 	targets, err := selectTargets(o.arches)
 	if err != nil {

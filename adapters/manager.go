@@ -128,14 +128,14 @@ func (m *Manager) start(name string, d *device) {
 	m.running[name] = d
 	opts := m.opts
 	opts.Device, opts.Health = name, d.health
-	opts.Log = m.log.With("device", name, "adapter", BusOf(d.cfg))
+	opts.Log = m.log // Supervise adds the device; Registry.New gave the adapter its own logger
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		defer close(d.done)
 		err := Supervise(ctx, d.adapter, m.out, opts)
 		if err != nil && ctx.Err() == nil {
-			opts.Log.Error("device gave up", "err", err)
+			opts.Log.Error("device gave up", "device", name, "err", err)
 		}
 	}()
 	m.log.Info("device started", "device", name, "adapter", BusOf(d.cfg))

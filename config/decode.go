@@ -16,7 +16,10 @@ import (
 
 // maxNodes bounds the nodes visited while decoding, aliases included, so that
 // a small file with nested aliases ("billion laughs") cannot blow up.
-const maxNodes = 200_000
+const maxNodes = 100_000
+
+// maxErrors bounds the problems reported; one more says that there are more.
+const maxErrors = 200
 
 // decoder fills a Go value from a goccy/go-yaml AST. Unlike yaml.Unmarshal it
 // keeps going after a problem, so that every unknown key, wrong type and bad
@@ -52,7 +55,13 @@ func (d *decoder) fail(n ast.Node, path, format string, args ...any) {
 
 // failAt records a problem at position p (nil when unknown).
 func (d *decoder) failAt(p *token.Position, path, format string, args ...any) {
+	if len(d.errs) > maxErrors {
+		return
+	}
 	e := Errorf(path, format, args...)
+	if len(d.errs) == maxErrors {
+		e = Errorf("", "too many problems, stopping here")
+	}
 	e.File = d.file
 	if p != nil {
 		e.Line, e.Column = p.Line, p.Column

@@ -1,13 +1,9 @@
 package identity
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/tangle/kerl"
@@ -42,7 +38,7 @@ func DeviceSeed(gatewaySeed string, k Key) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("identity: gateway seed: %w", err)
 	}
-	kt, err := trinary.ASCIIToTrytes(escapeASCII(k.String()))
+	kt, err := mam.EncodeJSON(k.String()) // a JSON string: ASCII-safe for any key
 	if err != nil {
 		return "", fmt.Errorf("identity: device key: %w", err)
 	}
@@ -132,57 +128,20 @@ type Update struct {
 	At       time.Time          `json:"at"`
 }
 
-// Encode marshals a document or update to JSON (non-ASCII escaped as \uXXXX)
-// and then to message trytes.
-func Encode(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("identity: encode: %w", err)
-	}
-	t, err := trinary.ASCIIToTrytes(escapeASCII(string(b)))
-	if err != nil {
-		return "", fmt.Errorf("identity: encode: %w", err)
-	}
-	return t, nil
-}
+// Encode marshals a document or update to message trytes ([mam.EncodeJSON]).
+func Encode(v any) (string, error) { return mam.EncodeJSON(v) }
 
-// Decode turns message trytes back into JSON and reads its schema; v must be
-// a *Document or *Update matching it.
+// Decode turns message trytes back into JSON and reads its schema.
 func Decode(message string) (schema string, raw []byte, err error) {
-	message = strings.TrimRight(message, "9")
-	if len(message)%2 == 1 {
-		message += "9"
-	}
-	s, err := trinary.TrytesToASCII(message)
+	raw, err = mam.DecodeJSON(message)
 	if err != nil {
-		return "", nil, fmt.Errorf("identity: decode: %w", err)
+		return "", nil, fmt.Errorf("identity: %w", err)
 	}
-	raw = bytes.TrimRight([]byte(s), "\x00")
 	var head struct {
 		Schema string `json:"schema"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return "", nil, fmt.Errorf("identity: decode: not a JSON message: %w", err)
+		return "", nil, fmt.Errorf("identity: decode: %w", err)
 	}
 	return head.Schema, raw, nil
-}
-
-// escapeASCII replaces every non-ASCII rune with a JSON \uXXXX escape (a
-// surrogate pair above U+FFFF), so "°C" survives the 7-bit tryte encoding.
-// Outside JSON strings it is only used on keys built by this package.
-func escapeASCII(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf:
-			b.WriteRune(r)
-		case r > 0xffff:
-			r -= 0x10000
-			b.WriteString(`\u` + strconv.FormatInt(int64(0xd800+(r>>10)), 16))
-			b.WriteString(`\u` + strconv.FormatInt(int64(0xdc00+(r&0x3ff)), 16))
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String()
 }

@@ -28,6 +28,7 @@ var hashRE = regexp.MustCompile(`^[0-9a-f]{7,64}(-dirty)?$`)
 //
 // A tag is told from a bare commit hash by its dots: a tag of only hex digits
 // (such as 20240101) is read as a hash.
+//	dev               -> 0.0.0~dev          (any other name: 0.0.0~name)
 //	""                -> 0.0.0~dev
 func DebVersion(describe string) string {
 	d := strings.TrimSpace(describe)
@@ -37,8 +38,11 @@ func DebVersion(describe string) string {
 	if len(d) > 1 && d[0] == 'v' && isDigit(d[1]) {
 		d = d[1:]
 	}
-	if !isDigit(d[0]) || hashRE.MatchString(d) {
+	if hashRE.MatchString(d) {
 		return "0.0.0~git" + sanitize(strings.ReplaceAll(d, "-", "."))
+	}
+	if !isDigit(d[0]) {
+		return "0.0.0~" + sanitize(strings.ReplaceAll(d, "-", "."))
 	}
 	m := describeRE.FindStringSubmatch(d)
 	v := sanitize(strings.ReplaceAll(m[1], "-", "~"))

@@ -12,6 +12,7 @@ func TestDebVersion(t *testing.T) {
 	}{
 		{"no git output falls back to the dev version", "", "0.0.0~dev"},
 		{"the dev fallback is kept", "0.0.0~dev", "0.0.0~dev"},
+		{"a name that is not a version starts with a digit", "dev", "0.0.0~dev"},
 		{"a release tag loses its v", "v1.2.3\n", "1.2.3"},
 		{"a pre-release sorts before the release", "v1.2.3-rc1", "1.2.3~rc1"},
 		{"commits after a tag sort after it", "v1.2.3-4-gabc1234", "1.2.3+git4.abc1234"},

@@ -96,12 +96,13 @@ func TestVectorsOutputsMeetMWM(t *testing.T) {
 
 // With the go engine on one thread the search order is PowGo's single group,
 // so the reference nonces reproduce exactly.
-func TestVectorsReproduceNonce(t *testing.T) {
-	t.Parallel()
+func reproduce(t *testing.T, heavy bool) {
+	n := 0
 	for i, c := range loadPowVectors(t) {
-		if c.MWM > 9 && raceEnabled {
+		if (c.MWM > 9) != heavy {
 			continue
 		}
+		n++
 		r, err := SearchWith(t.Context(), c.Input, c.MWM, Options{Impl: "go", Threads: 1})
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
@@ -110,6 +111,20 @@ func TestVectorsReproduceNonce(t *testing.T) {
 			t.Errorf("case %d (mwm %d): nonce %s, reference %s", i, c.MWM, r.Nonce, c.Nonce)
 		}
 	}
+	if n == 0 {
+		t.Fatal("no vector cases of this weight")
+	}
+}
+
+func TestVectorsReproduceNonceMWM9(t *testing.T) {
+	t.Parallel()
+	reproduce(t, false)
+}
+
+func TestVectorsReproduceNonceMWM14(t *testing.T) {
+	skipHeavy(t)
+	t.Parallel()
+	reproduce(t, true)
 }
 
 func TestVectorsEveryImplMeetsMWM(t *testing.T) {

@@ -12,12 +12,16 @@ package pow
 // Storing planes inverted removes the NOTs. Rounds cycle through three
 // encodings, (^lo, hi) -> (lo, ^hi) -> (^lo, ^hi) -> (^lo, hi), each in five
 // AND/OR/XOR/AND-NOT operations; 81 rounds bring the state back to (^lo, hi).
+//
+// The buffers belong to one worker, so the functions are marked go:norace:
+// instrumenting every state access would make -race runs ten times slower.
 
 // goWords is the state size of the 64-lane engine: 729 positions of (lo, hi).
 const goWords = 2 * stateTrits
 
 // transformGo runs 81 rounds of Curl-P on 64 lanes from mid; the result is in a
 // (mid is not changed, b is scratch). All three use the loInv encoding.
+//go:norace
 func transformGo(mid, a, b *[goWords]uint64) {
 	round0(a, mid)
 	round1(b, a)
@@ -37,6 +41,7 @@ func transformGo(mid, a, b *[goWords]uint64) {
 // 364-k and 728-k and writes outputs 2k and 2k+1.
 
 // round0 maps (^lo, hi) to (lo, ^hi).
+//go:norace
 func round0(dst, src *[goWords]uint64) {
 	al, ah := src[0], src[1]
 	for k := 0; k < 364; k++ {
@@ -60,6 +65,7 @@ func round0(dst, src *[goWords]uint64) {
 }
 
 // round1 maps (lo, ^hi) to (^lo, ^hi).
+//go:norace
 func round1(dst, src *[goWords]uint64) {
 	al, ah := src[0], src[1]
 	for k := 0; k < 364; k++ {
@@ -83,6 +89,7 @@ func round1(dst, src *[goWords]uint64) {
 }
 
 // round2 maps (^lo, ^hi) to (^lo, hi).
+//go:norace
 func round2(dst, src *[goWords]uint64) {
 	al, ah := src[0], src[1]
 	for k := 0; k < 364; k++ {

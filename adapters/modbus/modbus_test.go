@@ -222,7 +222,9 @@ func TestDeviceRebootResumesReadings(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	out := make(chan adapters.Reading, 16)
 	var wg sync.WaitGroup
-	wg.Go(func() { adapters.Supervise(ctx, a, out, adapters.SuperviseOptions{Device: "pump1", Health: h, MaxBackoff: a.Backoff()}) })
+	wg.Go(func() {
+		adapters.Supervise(ctx, a, out, adapters.SuperviseOptions{Device: "pump1", Health: h, MaxBackoff: a.Backoff()})
+	})
 	defer func() { cancel(); wg.Wait() }()
 	waitFor := func(boot float64, within time.Duration) {
 		t.Helper()

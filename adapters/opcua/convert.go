@@ -126,7 +126,7 @@ func toVariant(v adapters.Value, t ua.TypeID) (*ua.Variant, error) {
 	case ua.TypeIDUint32:
 		err, val = integer(0, math.MaxUint32), uint32(f)
 	case ua.TypeIDInt64:
-		err, val = integer(-(1 << 53), 1<<53), int64(f)
+		err, val = integer(-(1<<53), 1<<53), int64(f)
 	case ua.TypeIDUint64:
 		err, val = integer(0, 1<<53), uint64(f)
 	case ua.TypeIDFloat:

@@ -244,8 +244,14 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 				Auth:     config.OPCUAAuth{Username: "gateway", PasswordFile: writeSecret(t, "pw")},
 				CertDir:  t.TempDir(),
 				Points: []config.OPCUAPoint{
-					point("temp_sub", func(p *config.OPCUAPoint) { p.Node = "nsu=" + goNamespace + ";s=Temp"; p.Subscribe = config.Duration(50 * time.Millisecond) }),
-					point("temp_poll", func(p *config.OPCUAPoint) { p.Node = "nsu=" + goNamespace + ";s=Temp"; p.Poll = config.Duration(100 * time.Millisecond) }),
+					point("temp_sub", func(p *config.OPCUAPoint) {
+						p.Node = "nsu=" + goNamespace + ";s=Temp"
+						p.Subscribe = config.Duration(50 * time.Millisecond)
+					}),
+					point("temp_poll", func(p *config.OPCUAPoint) {
+						p.Node = "nsu=" + goNamespace + ";s=Temp"
+						p.Poll = config.Duration(100 * time.Millisecond)
+					}),
 					point("setpoint", func(p *config.OPCUAPoint) { p.Node = "nsu=" + goNamespace + ";s=Setpoint"; p.Writable = true }),
 				},
 			}
@@ -276,8 +282,14 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 			Auth:     config.OPCUAAuth{Username: "gateway", PasswordFile: writeSecret(t, "pw")},
 			CertDir:  t.TempDir(),
 			Points: []config.OPCUAPoint{
-				point("temp_sub", func(p *config.OPCUAPoint) { p.Node = "nsu=" + goNamespace + ";s=Temp"; p.Subscribe = config.Duration(50 * time.Millisecond) }),
-				point("temp_poll", func(p *config.OPCUAPoint) { p.Node = "nsu=" + goNamespace + ";s=Temp"; p.Poll = config.Duration(100 * time.Millisecond) }),
+				point("temp_sub", func(p *config.OPCUAPoint) {
+					p.Node = "nsu=" + goNamespace + ";s=Temp"
+					p.Subscribe = config.Duration(50 * time.Millisecond)
+				}),
+				point("temp_poll", func(p *config.OPCUAPoint) {
+					p.Node = "nsu=" + goNamespace + ";s=Temp"
+					p.Poll = config.Duration(100 * time.Millisecond)
+				}),
 			},
 		}
 		a, err := New("boiler", cfg, adapters.NewHealth(), slog.New(slog.NewTextHandler(testWriter{t}, nil)))

@@ -13,7 +13,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	err := runEnv(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cliEnv{hup: hup})
+	signal.Stop(hup)
 	stop()
 	if err != nil {
 		if code, ok := exitCode(err); ok {

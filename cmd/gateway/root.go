@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -27,9 +28,20 @@ func exitCode(err error) (int, bool) {
 	return 0, false
 }
 
+// cliEnv is what main gives the commands besides their arguments.
+type cliEnv struct {
+	// hup delivers SIGHUP (reload requests) to `run`; nil in tests.
+	hup <-chan os.Signal
+}
+
 // run builds the command tree and executes it with args. Tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	root := newRootCmd()
+	return runEnv(ctx, args, stdin, stdout, stderr, cliEnv{})
+}
+
+// runEnv is run with the process environment that only main has.
+func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env cliEnv) error {
+	root := newRootCmd(env)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -37,7 +49,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return root.ExecuteContext(ctx)
 }
 
-func newRootCmd() *cobra.Command {
+func newRootCmd(env cliEnv) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tanglegate",
 		Short: "Edge gateway: field devices, a local tangle node, PoW, MAM reactions and rules",
@@ -53,11 +65,14 @@ for the ternary tools that work on trytes from stdin.`,
 	// Subcommands: one constructor per file in this directory.
 	root.AddCommand(
 		newVersionCmd(),
+		newRunCmd(env),
 		newCheckCmd(),
 		newToolsCmd(),
 		newBenchCmd(),
+		newProbeCmd(),
 		newMamCmd(),
 		newRulesCmd(),
+		newTrustCmd(),
 	)
 	return root
 }

@@ -21,6 +21,7 @@ Examples:
 		newToolsAddressCmd(),
 		newToolsVerifyCmd(),
 		newToolsSignCmd(),
+		newToolsPowCmd(),
 	)
 	return cmd
 }

@@ -49,16 +49,39 @@ func readSeed(path string, stdin io.Reader) (string, error) {
 		defer f.Close()
 		r = f
 	}
-	var seed string
-	err := eachLine(io.LimitReader(r, 1<<16), func(_ int, line string) error {
-		seed = line
-		return io.EOF
-	})
-	if err != nil && err != io.EOF {
+	seed, err := firstLine(r)
+	if err != nil {
 		return "", fmt.Errorf("read seed: %w", err)
 	}
 	if seed == "" {
 		return "", fmt.Errorf("seed file %s is empty", path)
 	}
 	return seed, nil
+}
+
+// firstLine returns the first non-blank line of r, trimmed. It reads one
+// byte at a time so that, on stdin, the lines after it stay unread.
+func firstLine(r io.Reader) (string, error) {
+	var line []byte
+	var b [1]byte
+	for len(line) < 1<<12 {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				if s := strings.TrimSpace(string(line)); s != "" {
+					return s, nil
+				}
+				line = line[:0]
+				continue
+			}
+			line = append(line, b[0])
+		}
+		if err == io.EOF {
+			return strings.TrimSpace(string(line)), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("first line longer than %d bytes", 1<<12)
 }

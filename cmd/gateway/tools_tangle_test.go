@@ -351,7 +351,7 @@ func TestToolsSign(t *testing.T) {
 		t.Fatal("no valid signature vectors")
 	}
 	for _, bad := range []struct{ in, want string }{
-		{"ABC\nHELLO\n", "line 2"},
+		{"ABC\nHELLO\n", "5 trytes"},
 		{"ABC\n" + strings.Repeat("M", 81) + "\n", "contains M"},
 	} {
 		_, _, err := runTool(t, bad.in, "tools", "sign", "--seed-file", "-")

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the gateway's Prometheus registry (no global state).
+type metrics struct {
+	reg        *prometheus.Registry
+	readings   *prometheus.CounterVec
+	health     *prometheus.GaugeVec
+	ruleEvents *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		readings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tanglegate_readings_total", Help: "Readings received, per device.",
+		}, []string{"device"}),
+		health: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tanglegate_device_state", Help: "Device state: 0 offline, 1 online, 2 degraded.",
+		}, []string{"device"}),
+		ruleEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tanglegate_rule_events_total", Help: "Rule events (fired, unacknowledged, escalated, resolved).",
+		}, []string{"rule", "event"}),
+	}
+	m.reg.MustRegister(m.readings, m.health, m.ruleEvents,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// register adds the gateway's gauges that are read on scrape.
+func (m *metrics) register(g *gateway) {
+	st := g.node.Stats()
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tanglegate_node_transactions_stored_total", Help: "Transactions stored by the local node."},
+			func() float64 { return float64(st.Stored.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tanglegate_node_transactions_invalid_total", Help: "Transactions rejected as invalid."},
+			func() float64 { return float64(st.Invalid.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_node_tips", Help: "Tips in the tip pool."},
+			func() float64 { return float64(g.node.TipCount()) }),
+	)
+}
+
+// serve runs /metrics and /healthz on addr until ctx ends.
+func (m *metrics) serve(ctx context.Context, addr string, g *gateway) error {
+	m.register(g)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		devs := map[string]string{}
+		for name, st := range g.devices.Health() {
+			devs[name] = st.State.String()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "gateway": g.config().Gateway.Name, "devices": devs})
+	})
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("metrics server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return ctx.Err()
+}

@@ -14,12 +14,6 @@ type Device struct {
 	MQTT   *MQTT   `yaml:"mqtt,omitempty"`
 }
 
-// busValidator is implemented by the bus sections (Modbus, OPCUA, Serial,
-// MQTT): Validate reports every problem of the section at path.
-type busValidator interface {
-	Validate(path string) []error
-}
-
 // Bus returns the key of the device's bus section ("modbus", "opcua",
 // "serial" or "mqtt"), or "" if none is set.
 func (d *Device) Bus() string {
@@ -42,25 +36,22 @@ func (d *Device) Validate(path string) (errs []error) {
 	if err := CheckIdent(path+".name", d.Name); err != nil {
 		errs = append(errs, err)
 	}
-	sections := []struct {
-		key string
-		v   busValidator
-		set bool
-	}{
-		{"modbus", validatorOf(d.Modbus), d.Modbus != nil},
-		{"opcua", validatorOf(d.OPCUA), d.OPCUA != nil},
-		{"serial", validatorOf(d.Serial), d.Serial != nil},
-		{"mqtt", validatorOf(d.MQTT), d.MQTT != nil},
-	}
 	var set []string
-	for _, s := range sections {
-		if !s.set {
-			continue
-		}
-		set = append(set, s.key)
-		if s.v != nil {
-			errs = append(errs, s.v.Validate(path+"."+s.key)...)
-		}
+	if d.Modbus != nil {
+		set = append(set, "modbus")
+		errs = append(errs, d.Modbus.Validate(path+".modbus")...)
+	}
+	if d.OPCUA != nil {
+		set = append(set, "opcua")
+		errs = append(errs, d.OPCUA.Validate(path+".opcua")...)
+	}
+	if d.Serial != nil {
+		set = append(set, "serial")
+		errs = append(errs, d.Serial.Validate(path+".serial")...)
+	}
+	if d.MQTT != nil {
+		set = append(set, "mqtt")
+		errs = append(errs, d.MQTT.Validate(path+".mqtt")...)
 	}
 	switch len(set) {
 	case 0:
@@ -70,10 +61,4 @@ func (d *Device) Validate(path string) (errs []error) {
 		errs = append(errs, Errorf(path+"."+set[1], "a device has one bus section, this one already has %s", set[0]))
 	}
 	return errs
-}
-
-// validatorOf returns the section's Validate method if it has one yet.
-func validatorOf(section any) busValidator {
-	v, _ := section.(busValidator)
-	return v
 }

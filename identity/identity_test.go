@@ -1,81 +1,20 @@
 package identity
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tanglegate/gateway/mam"
-	"github.com/tanglegate/gateway/pow"
+	"github.com/tanglegate/gateway/mam/mamtest"
 	"github.com/tanglegate/gateway/tangle/trinary"
-	"github.com/tanglegate/gateway/tangle/tx"
 )
 
 const gatewaySeed = "GATEWAYSEEDGATEWAYSEEDGATEWAYSEEDGATEWAYSEEDGATEWAYSEEDGATEWAYSEEDGATEWAYSEED9999"
-
-// tangle is an in-memory tangle: the Queue the registry publishes to and the
-// Node that Verify reads from.
-type tangle struct {
-	mu     sync.Mutex
-	byAddr map[string][]string
-	trytes map[string]string
-}
-
-func newTangle() *tangle { return &tangle{byAddr: map[string][]string{}, trytes: map[string]string{}} }
-
-// Enqueue attaches the bundle (trunk chain and a little PoW) and stores it.
-func (tg *tangle) Enqueue(ctx context.Context, bundle []string) error {
-	head := make([]string, len(bundle))
-	for i, t := range bundle {
-		head[len(bundle)-1-i] = t
-	}
-	root := strings.Repeat("9", 81)
-	txs, err := pow.Attach(ctx, root, root, 1, head, time.Unix(1764072000, 0))
-	if err != nil {
-		return err
-	}
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	for _, t := range txs {
-		h, err := tx.HashTrytesOf(t)
-		if err != nil {
-			return err
-		}
-		tg.trytes[h] = t
-		addr := t[2187 : 2187+81]
-		tg.byAddr[addr] = append(tg.byAddr[addr], h)
-	}
-	return nil
-}
-
-func (tg *tangle) FindTransactions(_ context.Context, addrs []string) ([]string, error) {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	var out []string
-	for _, a := range addrs {
-		out = append(out, tg.byAddr[a]...)
-	}
-	return out, nil
-}
-
-func (tg *tangle) GetTrytes(_ context.Context, hashes []string) ([]string, error) {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	out := make([]string, len(hashes))
-	for i, h := range hashes {
-		out[i] = tg.trytes[h]
-		if out[i] == "" {
-			out[i] = strings.Repeat("9", 2673)
-		}
-	}
-	return out, nil
-}
 
 func TestDeviceSeedIsStableAndDistinct(t *testing.T) {
 	t.Parallel()
@@ -134,7 +73,7 @@ func TestAnnounceUpdateAndVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	tg := newTangle()
+	tg := mamtest.New()
 	reg := newRegistry(t, db, tg, func() time.Time { return now })
 	dev := Device{Name: "pump1", Key: Key{"modbus", "tcp://127.0.0.1:502", "1"}, Vendor: "ACME", Points: []Point{{Name: "temperature", Type: "float32", Unit: "°C"}}}
 	rec, published, err := reg.Announce(t.Context(), dev)
@@ -179,7 +118,7 @@ func TestAnnounceUpdateAndVerify(t *testing.T) {
 	// Someone else writes garbage on the channel address: it is skipped, not trusted.
 	addr, _ := mam.Address(rec.ID, mam.Public)
 	junk := trinary.Pad("JUNK", 2187) + addr + strings.Repeat("9", 2673-2187-81)
-	if err := tg.Enqueue(t.Context(), []string{junk}); err != nil {
+	if err := tg.Store([]string{junk}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, skipped, err = Verify(t.Context(), tg, rec.ID)

@@ -31,8 +31,9 @@ func runOurs(k kernel, threads, batches int) time.Duration {
 		wg.Go(func() {
 			mid, a, b := k.lay.alloc(), k.lay.alloc(), k.lay.alloc()
 			k.lay.fill(mid, st, w)
+			tail := newTailPlan(14)
 			for range batches {
-				k.transform(mid, a, b)
+				k.transform(mid, a, b, tail)
 				k.lay.check(a, 14)
 				k.lay.increment(mid)
 			}

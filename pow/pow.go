@@ -51,8 +51,9 @@ type Result struct {
 type kernel struct {
 	name string
 	lay  layout
-	// transform runs 81 rounds from mid into a, using b as scratch.
-	transform func(mid, a, b []uint64)
+	// transform runs 81 rounds from mid into a, using b as scratch; the
+	// last rounds need compute only what tail lists.
+	transform func(mid, a, b []uint64, tail *tailPlan)
 }
 
 func (k kernel) lanes() int { return 64 * k.lay.words }
@@ -60,8 +61,8 @@ func (k kernel) lanes() int { return 64 * k.lay.words }
 var goKernel = kernel{
 	name: "go",
 	lay:  newLayout(1, loInv),
-	transform: func(mid, a, b []uint64) {
-		transformGo((*[goWords]uint64)(mid), (*[goWords]uint64)(a), (*[goWords]uint64)(b))
+	transform: func(mid, a, b []uint64, tail *tailPlan) {
+		transformGo((*[goWords]uint64)(mid), (*[goWords]uint64)(a), (*[goWords]uint64)(b), tail)
 	},
 }
 
@@ -187,8 +188,9 @@ func SearchTrits(ctx context.Context, tx *[txTrits]int8, mwm int, opt Options) (
 func worker(k kernel, st *[stateTrits]int8, id, mwm int, stop *atomic.Bool) (n [nonceTrits]int8, batches uint64, ok bool) {
 	mid, a, b := k.lay.alloc(), k.lay.alloc(), k.lay.alloc()
 	k.lay.fill(mid, st, id)
+	tail := newTailPlan(mwm)
 	for !stop.Load() {
-		k.transform(mid, a, b)
+		k.transform(mid, a, b, tail)
 		batches++
 		if w, bit, hit := k.lay.check(a, mwm); hit {
 			return k.lay.nonce(mid, w, bit), batches, true
@@ -237,4 +239,3 @@ func Meets(trytes string, mwm int) (bool, error) {
 	h := curl.Hash(t, curl.Rounds81)
 	return trailingZeros(h[:]) >= mwm, nil
 }
-

@@ -231,7 +231,7 @@ func TestKernelsMatchScalarCurl(t *testing.T) {
 		}
 		mid, a, b := k.lay.alloc(), k.lay.alloc(), k.lay.alloc()
 		k.lay.fill(mid, &st, 5)
-		k.transform(mid, a, b)
+		k.transform(mid, a, b, newTailPlan(0))
 		for _, lane := range []int{0, 1, 17, 63, k.lanes() - 1, k.lanes() / 2} {
 			word, bit := lane/64, lane%64
 			var in [stateTrits]int8
@@ -335,8 +335,9 @@ func TestSearchDoesNotAllocateInTheHotLoop(t *testing.T) {
 		var st [stateTrits]int8
 		mid, a, b := k.lay.alloc(), k.lay.alloc(), k.lay.alloc()
 		k.lay.fill(mid, &st, 0)
+		tail14 := newTailPlan(14)
 		n := testing.AllocsPerRun(5, func() {
-			k.transform(mid, a, b)
+			k.transform(mid, a, b, tail14)
 			k.lay.check(a, 14)
 			k.lay.increment(mid)
 		})

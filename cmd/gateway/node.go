@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -86,28 +80,3 @@ func runNode(ctx context.Context, log *slog.Logger, dbPath, apiAddr string, mwm 
 	return nil
 }
 
-// loadOrCreateToken reads the API token, creating a random one (mode 0600)
-// when the file is missing. An unwritable location gives no token: only
-// loopback clients can then use the API.
-func loadOrCreateToken(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("read API token: %w", err)
-	}
-	var raw [32]byte
-	_, _ = rand.Read(raw[:])
-	tok := hex.EncodeToString(raw[:])
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", nil //nolint:nilerr // no state dir (e.g. a developer machine): loopback only
-	}
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", nil //nolint:nilerr // as above
-	}
-	return tok, nil
-}

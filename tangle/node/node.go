@@ -53,6 +53,9 @@ type Node struct {
 // Stats are running counters (safe to read concurrently).
 type Stats struct {
 	Stored, Duplicate, Invalid, Dropped, Solid atomic.Uint64
+	// DecodeNanos, HashNanos and StoreNanos add up the time Submit spent in
+	// each step (summed over concurrent callers), to find the limiting step.
+	DecodeNanos, HashNanos, StoreNanos atomic.Int64
 }
 
 type ingestItem struct {
@@ -190,6 +193,7 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	if len(trytes) > n.cfg.MaxBatch {
 		return nil, fmt.Errorf("%w: %d transactions in one call, at most %d", ErrInvalid, len(trytes), n.cfg.MaxBatch)
 	}
+	t0 := time.Now()
 	ps := make([]*prepared, len(trytes))
 	for i, s := range trytes {
 		p, err := n.decodeTrytes(s)
@@ -202,14 +206,20 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
+	n.stats.DecodeNanos.Add(int64(t1.Sub(t0)))
 	hashAll(ps, n.cfg.Workers)
+	t2 := time.Now()
+	n.stats.HashNanos.Add(int64(t2.Sub(t1)))
 	for i, p := range ps {
 		if err := n.checkHashed(p); err != nil {
 			n.stats.Invalid.Add(1)
 			return nil, &TxError{Index: i, Err: err}
 		}
 	}
-	return n.storeBatch(ps)
+	hs, err := n.storeBatch(ps)
+	n.stats.StoreNanos.Add(int64(time.Since(t2)))
+	return hs, err
 }
 
 func (n *Node) decodeTrytes(s string) (*prepared, error) {

@@ -2,5 +2,16 @@
 
 package pow
 
-// kernels lists the implementations available here, fastest first.
-func kernels() []kernel { return []kernel{goKernel} }
+import "golang.org/x/sys/cpu"
+
+// kernels lists the implementations this CPU can run, fastest first.
+func kernels() []kernel {
+	var ks []kernel
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: transformAVX512})
+	}
+	if cpu.X86.HasAVX2 {
+		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: transformAVX2})
+	}
+	return append(ks, goKernel)
+}

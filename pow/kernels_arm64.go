@@ -2,5 +2,13 @@
 
 package pow
 
-// kernels lists the implementations available here, fastest first.
-func kernels() []kernel { return []kernel{goKernel} }
+import "golang.org/x/sys/cpu"
+
+// kernels lists the implementations this CPU can run, fastest first.
+func kernels() []kernel {
+	var ks []kernel
+	if cpu.ARM64.HasASIMD {
+		ks = append(ks, kernel{name: "neon", lay: newLayout(2, loInv), transform: transformNEON})
+	}
+	return append(ks, goKernel)
+}

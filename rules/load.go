@@ -96,8 +96,6 @@ func LoadFiles(glob string, env Env) ([]*Rule, error) {
 	return all, errors.Join(errs...)
 }
 
-var goccyPos = regexp.MustCompile(`^\[(\d+):(\d+)\] (.*)`)
-
 // Parse compiles the rules in one file's data; name is used in errors.
 func Parse(name string, data []byte, env Env) ([]*Rule, error) {
 	file, err := parser.ParseBytes(data, 0)
@@ -153,12 +151,13 @@ func firstKeyPos(n ast.Node) (int, int) {
 }
 
 func goccyErr(file string, err error) error {
-	msg := firstLine(err.Error())
-	fe := &config.FieldError{File: file, Msg: msg}
-	if m := goccyPos.FindStringSubmatch(msg); m != nil {
-		fe.Line, _ = strconv.Atoi(m[1])
-		fe.Column, _ = strconv.Atoi(m[2])
-		fe.Msg = m[3]
+	fe := &config.FieldError{File: file, Msg: firstLine(err.Error())}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		fe.Msg = ye.GetMessage()
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			fe.Line, fe.Column = tk.Position.Line, tk.Position.Column
+		}
 	}
 	return fe
 }

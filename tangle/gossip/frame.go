@@ -116,7 +116,7 @@ func (f Frame) validate() error {
 			return err
 		}
 	case TypeTxRequest:
-		if !validT5B1(f.Payload) {
+		if v := int8(f.Payload[store.HashBytes-1]); !validT5B1(f.Payload) || v < -13 || v > 13 {
 			return fmt.Errorf("%w: hash: bytes outside t5b1 range", ErrFrame)
 		}
 	case TypeHandshake:
@@ -157,8 +157,7 @@ func ExpandTx(p []byte) ([]byte, error) {
 	raw := make([]byte, store.TxBytes)
 	copy(raw, p[:sig])
 	copy(raw[sigBytes:], p[sig:])
-	if raw[store.TxBytes-1] < -81+256 && int8(raw[store.TxBytes-1]) < -40 || int8(raw[store.TxBytes-1]) > 40 {
-		// the last byte holds 4 trits: |value| <= 40
+	if v := int8(raw[store.TxBytes-1]); v < -40 || v > 40 { // the last byte holds 4 trits
 		return nil, fmt.Errorf("%w: transaction: last byte %d holds more than 4 trits", ErrFrame, int8(raw[store.TxBytes-1]))
 	}
 	return raw, nil

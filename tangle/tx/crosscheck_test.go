@@ -40,12 +40,16 @@ func randTx(r *rand.Rand) tx.Transaction {
 	}
 }
 
-// 1,000 random transactions: our Curl-P-81 hash equals iota.go's, and both
-// codecs agree on every field and on the re-encoding.
+// 1,000 random transactions (50 under -race or -short): our Curl-P-81 hash
+// equals iota.go's, and both codecs agree on every field and the re-encoding.
 func TestCrossCheckTransactionsWithIotaGo(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(11, 12))
-	for i := 0; i < 1000; i++ {
+	n := 1000
+	if raceEnabled || testing.Short() {
+		n = 50
+	}
+	for i := 0; i < n; i++ {
 		want := randTx(r)
 		s, err := want.Trytes()
 		if err != nil {
@@ -86,7 +90,11 @@ func TestCrossCheckTransactionsWithIotaGo(t *testing.T) {
 func TestCrossCheckRawHashesWithIotaGo(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(13, 14))
-	for i := 0; i < 200; i++ {
+	n := 200
+	if raceEnabled || testing.Short() {
+		n = 20
+	}
+	for i := 0; i < n; i++ {
 		s := randTrytes(r, tx.Trytes)
 		got, err := tx.HashTrytesOf(s)
 		if err != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -165,6 +166,39 @@ type Telemetry struct {
 	Every Duration `yaml:"every"`
 	// OnChange publishes when a value moves by more than the deadband.
 	OnChange *OnChange `yaml:"on_change,omitempty"`
+	// Name names the stream (its MAM channel is derived from the gateway seed
+	// and this name); default the device names joined with "+".
+	Name string `yaml:"name,omitempty"`
+	// MaxMessageBytes closes a batch when its JSON would exceed this size,
+	// 256 to 65536 (default 2048, about three transactions).
+	MaxMessageBytes int `yaml:"max_message_bytes,omitempty"`
+	// MaxLatency closes a batch this long after its first reading (default
+	// every when set, else 10s).
+	MaxLatency Duration `yaml:"max_latency,omitempty"`
+	// MaxQueue is the number of batches kept waiting for proof-of-work before
+	// new batches are coalesced into the last one, at least 2 (default 64).
+	MaxQueue int `yaml:"max_queue,omitempty"`
+	// Coalesce says what a coalesced point keeps: last (default), min, max or
+	// mean (numbers only; other values keep the last).
+	Coalesce string `yaml:"coalesce,omitempty"`
+}
+
+// Coalesce policies of telemetry streams.
+var coalescePolicies = []string{"last", "min", "max", "mean"}
+
+// Telemetry defaults.
+const (
+	DefaultTelemetryMessageBytes = 2048
+	DefaultTelemetryMaxQueue     = 64
+	DefaultTelemetryMaxLatency   = Duration(10 * time.Second)
+)
+
+// StreamName returns the stream's name: Name, or the devices joined with "+".
+func (t *Telemetry) StreamName() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return strings.Join(t.Devices, "+")
 }
 
 // MAM modes.
@@ -213,10 +247,23 @@ type Northbound struct {
 	QoS int `yaml:"qos"`
 	// Retain sets the MQTT retain flag on readings (default false).
 	Retain bool `yaml:"retain"`
-	// Readings publishes every reading to <topic_prefix>/<device>/<point>
+	// Readings publishes every reading to <topic_prefix>/<topic>
 	// (default false: only rule actions publish).
 	Readings bool `yaml:"readings"`
+	// Topic is the template of reading topics under topic_prefix, with
+	// {gateway}, {device} and {point} (default "{device}/{point}").
+	Topic string `yaml:"topic,omitempty"`
+	// MaxStored bounds the messages kept in the gateway database while the
+	// broker is unreachable; beyond it the oldest are dropped and counted
+	// (default 1000000).
+	MaxStored int `yaml:"max_stored,omitempty"`
 }
+
+// Northbound defaults.
+const (
+	DefaultNorthboundTopic     = "{device}/{point}"
+	DefaultNorthboundMaxStored = 1000000
+)
 
 // Default returns the configuration used for everything the file leaves out.
 // It has no devices, helpers or telemetry. Paths under the state directory

@@ -21,8 +21,24 @@ func (c *Config) finish(d *decoder) {
 		c.Node.Coordinator.Issue = false
 	}
 	for i := range c.Telemetry {
-		if c.Telemetry[i].Mode == "" {
-			c.Telemetry[i].Mode = "restricted"
+		t := &c.Telemetry[i]
+		if t.Mode == "" {
+			t.Mode = "restricted"
+		}
+		if t.MaxMessageBytes == 0 {
+			t.MaxMessageBytes = DefaultTelemetryMessageBytes
+		}
+		if t.MaxQueue == 0 {
+			t.MaxQueue = DefaultTelemetryMaxQueue
+		}
+		if t.MaxLatency == 0 {
+			t.MaxLatency = DefaultTelemetryMaxLatency
+			if t.Every > 0 {
+				t.MaxLatency = t.Every
+			}
+		}
+		if t.Coalesce == "" {
+			t.Coalesce = "last"
 		}
 	}
 	if m := c.MQTT; m != nil {
@@ -36,6 +52,12 @@ func (c *Config) finish(d *decoder) {
 			m.QoS = 1
 		}
 		m.TopicPrefix = strings.TrimSuffix(m.TopicPrefix, "/")
+		if m.Topic == "" {
+			m.Topic = DefaultNorthboundTopic
+		}
+		if m.MaxStored == 0 {
+			m.MaxStored = DefaultNorthboundMaxStored
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ func (c *Config) Validate() error {
 	for i := range c.Telemetry {
 		errs = append(errs, c.Telemetry[i].validate(fmt.Sprintf("telemetry[%d]", i), names)...)
 	}
+	errs = append(errs, c.validateStreams()...)
 	errs = append(errs, c.validateHelpers()...)
 	if c.Rules != "" {
 		if _, err := filepath.Match(c.Rules, ""); err != nil {
@@ -190,6 +191,39 @@ func (t *Telemetry) validate(path string, devices []string) (errs []error) {
 	if t.OnChange != nil && !(t.OnChange.Deadband >= 0) {
 		errs = append(errs, Errorf(path+".on_change.deadband", "must not be negative, got %v", t.OnChange.Deadband))
 	}
+	if t.Name != "" {
+		if err := checkLabel(path+".name", t.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if t.MaxMessageBytes != 0 && (t.MaxMessageBytes < 256 || t.MaxMessageBytes > 65536) {
+		errs = append(errs, Errorf(path+".max_message_bytes", "must be between 256 and 65536, got %d", t.MaxMessageBytes))
+	}
+	if t.MaxLatency < 0 || t.MaxLatency > 0 && t.MaxLatency.D() < 100*time.Millisecond {
+		errs = append(errs, Errorf(path+".max_latency", "must be at least 100ms, got %s", t.MaxLatency.D()))
+	}
+	if t.MaxQueue != 0 && t.MaxQueue < 2 {
+		errs = append(errs, Errorf(path+".max_queue", "must be at least 2, got %d", t.MaxQueue))
+	}
+	if t.Coalesce != "" {
+		if err := Enum(path+".coalesce", "coalesce policy", t.Coalesce, coalescePolicies); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// validateStreams checks that telemetry stream names are unique.
+func (c *Config) validateStreams() (errs []error) {
+	first := map[string]int{}
+	for i := range c.Telemetry {
+		name := c.Telemetry[i].StreamName()
+		if j, dup := first[name]; dup {
+			errs = append(errs, Errorf(fmt.Sprintf("telemetry[%d]", i), "stream %q is already defined as telemetry[%d] (give one a name)", name, j))
+			continue
+		}
+		first[name] = i
+	}
 	return errs
 }
 
@@ -246,6 +280,12 @@ func (m *Northbound) validate(path string) (errs []error) {
 	if strings.ContainsAny(m.TopicPrefix, "+#") {
 		errs = append(errs, Errorf(path+".topic_prefix", "%q must not contain wildcards", m.TopicPrefix))
 	}
+	if m.Topic != "" {
+		errs = append(errs, checkNorthTopic(path+".topic", m.Topic)...)
+	}
+	if m.MaxStored < 0 {
+		errs = append(errs, Errorf(path+".max_stored", "must not be negative, got %d", m.MaxStored))
+	}
 	return errs
 }
 
@@ -290,4 +330,21 @@ func checkTrytes(path, s string, lengths ...int) error {
 		return Errorf(path, "want %s trytes, got %d", OneOf(want), len(s))
 	}
 	return nil
+}
+
+// northTopicFields are the placeholders of a northbound topic template.
+var northTopicFields = []string{"gateway", "device", "point"}
+
+// checkNorthTopic checks a northbound topic template: no wildcards, only
+// known placeholders.
+func checkNorthTopic(path, topic string) (errs []error) {
+	if strings.ContainsAny(topic, "+#") {
+		errs = append(errs, Errorf(path, "%q must not contain wildcards", topic))
+	}
+	for _, m := range templateRef.FindAllStringSubmatch(topic, -1) {
+		if err := Enum(path, "placeholder", m[1], northTopicFields); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }

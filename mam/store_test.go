@@ -83,8 +83,8 @@ func TestStorePublishAndFollowAcrossRestartsAndRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ft := mamtest.NewTangle(t)
-			node := &mam.HTTPNode{URL: ft.URL}
+			tg := mamtest.New()
+			node := &mam.HTTPNode{URL: mamtest.Serve(t, tg)}
 			db := openDB(t, path)
 			s, _ := mam.NewStore(db)
 			if err := s.Create("ch", c); err != nil {
@@ -112,7 +112,10 @@ func TestStorePublishAndFollowAcrossRestartsAndRotation(t *testing.T) {
 				if err := node.Publish(ctx, trytes); err != nil {
 					t.Fatal(err)
 				}
-				ft.Add(msg.Address, "NOT9A9TRANSACTION", strings.Repeat("A", 2673))
+				garbage := strings.Repeat("A", 2187) + msg.Address + strings.Repeat("Z", 2673-2268)
+				if err := tg.Store([]string{garbage}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			db.Close()
 			var skipped int

@@ -77,12 +77,18 @@ func (d Deb) stage(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "gateway.yaml"), d.Config, 0o644); err != nil {
 		return fmt.Errorf("stage gateway.yaml: %w", err)
 	}
-	cl, err := gzipBytes([]byte(d.changelog()))
+	man, err := debFiles.ReadFile("deb/tanglegate.1")
 	if err != nil {
-		return fmt.Errorf("compress changelog: %w", err)
+		return fmt.Errorf("read embedded man page: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "changelog.gz"), cl, 0o644); err != nil {
-		return fmt.Errorf("stage changelog: %w", err)
+	for name, b := range map[string][]byte{"changelog.gz": []byte(d.changelog()), "tanglegate.1.gz": man} {
+		z, err := gzipBytes(b)
+		if err != nil {
+			return fmt.Errorf("compress %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), z, 0o644); err != nil {
+			return fmt.Errorf("stage %s: %w", name, err)
+		}
 	}
 	return nil
 }
@@ -140,6 +146,7 @@ func (d Deb) info(stage string) *nfpm.Info {
 				file(s("copyright"), doc+"copyright", 0o644),
 				file(s("changelog.gz"), doc+"changelog.gz", 0o644),
 				file(s("README.Debian"), doc+"README.Debian", 0o644),
+				file(s("tanglegate.1.gz"), "/usr/share/man/man1/tanglegate.1.gz", 0o644),
 				file(s("lintian-overrides"), "/usr/share/lintian/overrides/tanglegate", 0o644),
 			},
 			Scripts: nfpm.Scripts{

@@ -185,6 +185,7 @@ func TestDebData(t *testing.T) {
 		{"/usr/share/doc/tanglegate/README.Debian", 0o644, "purge"},
 		{"/usr/share/lintian/overrides/tanglegate", 0o644, "statically-linked-binary"},
 		{"/usr/share/doc/tanglegate/changelog.gz", 0o644, ""},
+		{"/usr/share/man/man1/tanglegate.1.gz", 0o644, ""},
 	}
 	for _, tc := range tests {
 		f, ok := data[tc.path]

@@ -19,17 +19,16 @@ var hashRE = regexp.MustCompile(`^[0-9a-f]{7,64}(-dirty)?$`)
 // DebVersion turns the output of `git describe --tags --always --dirty` into
 // a native Debian version that sorts the way releases do:
 //
-//	v1.2.3            -> 1.2.3
-//	v1.2.3-rc1        -> 1.2.3~rc1          (pre-releases sort before 1.2.3)
-//	v1.2.3-4-gabc123  -> 1.2.3+git4.abc123  (commits after a tag sort after it)
-//	v1.2.3-dirty      -> 1.2.3+dirty
-//	abc1234           -> 0.0.0~gitabc1234   (no tag yet: must start with a digit)
-//	3db3c8f-dirty     -> 0.0.0~git3db3c8f.dirty
+//	v1.2.3                 -> 1.2.3
+//	v1.2.3-rc1             -> 1.2.3~rc1                (pre-releases sort before 1.2.3)
+//	v1.2.3-4-gabc1234      -> 1.2.3+git4.abc1234       (commits after a tag sort after it)
+//	v1.2.3-dirty           -> 1.2.3+dirty
+//	abc1234, 3db3c8f-dirty -> 0.0.0~gitabc1234, 0.0.0~git3db3c8f.dirty (no tag yet)
+//	dev                    -> 0.0.0~dev                (any other name: 0.0.0~name)
+//	""                     -> 0.0.0~dev
 //
-// A tag is told from a bare commit hash by its dots: a tag of only hex digits
-// (such as 20240101) is read as a hash.
-//	dev               -> 0.0.0~dev          (any other name: 0.0.0~name)
-//	""                -> 0.0.0~dev
+// Debian versions must start with a digit. A tag is told from a bare commit
+// hash by its dots: a tag of only hex digits (such as 20240101) is read as a hash.
 func DebVersion(describe string) string {
 	d := strings.TrimSpace(describe)
 	if d == "" {

@@ -55,9 +55,11 @@ type gateway struct {
 // gatewayOptions are the knobs of the lab and tests; the zero value is what
 // `tanglegate run` uses.
 type gatewayOptions struct {
-	registry adapters.Registry // adapters per bus (defaultRegistry when nil)
-	now      func() time.Time
-	onEvent  func(rules.Event) // called for every rule event (the lab's live view)
+	registry  adapters.Registry // adapters per bus (defaultRegistry when nil)
+	now       func() time.Time
+	onEvent   func(rules.Event)                   // every rule event (the lab's live view)
+	onReading func(adapters.Reading)              // every reading
+	onAnswer  func(helper string, a rules.Answer) // every helper answer
 }
 
 // queue gets bundles onto the tangle eventually (the durable outbox).
@@ -199,6 +201,9 @@ func (g *gateway) fanout(ctx context.Context, rulesIn chan<- adapters.Reading) e
 		select {
 		case r := <-g.readings:
 			g.metrics.readings.WithLabelValues(r.Device).Inc()
+			if g.opts.onReading != nil {
+				g.opts.onReading(r)
+			}
 			select {
 			case rulesIn <- r:
 			case <-ctx.Done():

@@ -22,7 +22,7 @@ func TestMamChannelPublishFetch(t *testing.T) {
 			if err := os.WriteFile(side, []byte("HELPER9KEY\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			ft := mamtest.NewTangle(t)
+			url := mamtest.Serve(t, mamtest.New())
 			runOK := func(stdin string, args ...string) string {
 				t.Helper()
 				var out, errb bytes.Buffer
@@ -42,12 +42,12 @@ func TestMamChannelPublishFetch(t *testing.T) {
 			texts := []string{"wake helper-7", "stop conveyor 2", `{"cmd":"hold"}`}
 			for _, m := range texts {
 				var pub struct{ Root, Address, Bundle string }
-				out := runOK(m, "mam", "publish", "--channel", "helpers", "--db", db, "--node", ft.URL)
+				out := runOK(m, "mam", "publish", "--channel", "helpers", "--db", db, "--node", url)
 				if err := json.Unmarshal([]byte(out), &pub); err != nil || len(pub.Bundle) != 81 || len(pub.Address) != 81 {
 					t.Fatalf("publish output %q: %v", out, err)
 				}
 			}
-			fetchArgs := []string{"mam", "fetch", "--root", created.Root, "--mode", mode, "--node", ft.URL}
+			fetchArgs := []string{"mam", "fetch", "--root", created.Root, "--mode", mode, "--node", url}
 			if mode == "restricted" {
 				fetchArgs = append(fetchArgs, "--side-key-file", side)
 			}

@@ -79,4 +79,3 @@ func runNode(ctx context.Context, log *slog.Logger, dbPath, apiAddr string, mwm 
 	}
 	return nil
 }
-

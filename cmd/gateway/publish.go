@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tanglegate/gateway/pow"
@@ -17,6 +18,20 @@ type localQueue struct {
 	node *node.Node
 	mwm  int
 	log  *slog.Logger
+
+	mu      sync.Mutex
+	bundles int
+	powTime time.Duration
+}
+
+// stats returns how many bundles were attached and the mean time of their PoW.
+func (q *localQueue) stats() (int, time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.bundles == 0 {
+		return 0, 0
+	}
+	return q.bundles, q.powTime / time.Duration(q.bundles)
 }
 
 func newLocalQueue(n *node.Node, mwm int, log *slog.Logger) *localQueue {
@@ -38,9 +53,14 @@ func (q *localQueue) Enqueue(ctx context.Context, trytes []string) error {
 	if err != nil {
 		return fmt.Errorf("attach bundle: %w", err)
 	}
+	took := time.Since(start)
 	if _, err := q.node.Submit(ctx, attached); err != nil {
 		return fmt.Errorf("store bundle: %w", err)
 	}
-	q.log.Debug("bundle attached", "txs", len(trytes), "mwm", q.mwm, "took", time.Since(start))
+	q.mu.Lock()
+	q.bundles++
+	q.powTime += took
+	q.mu.Unlock()
+	q.log.Debug("bundle attached", "txs", len(trytes), "mwm", q.mwm, "took", took)
 	return nil
 }

@@ -249,6 +249,9 @@ func (r *reactions) pollAnswers(ctx context.Context, h helperLink) {
 			return nil
 		}
 		r.log.Info("helper answered", "helper", h.name, "reaction", a.Reaction, "status", a.Status)
+		if r.g.opts.onAnswer != nil {
+			r.g.opts.onAnswer(h.name, a)
+		}
 		if a.Status == rules.AnswerAcknowledged {
 			if err := r.g.engine.Ack(a.Reaction); err != nil {
 				r.log.Warn("ack reaction", "helper", h.name, "err", err)

@@ -66,6 +66,7 @@ for the ternary tools that work on trytes from stdin.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newRunCmd(env),
+		newLabCmd(),
 		newCheckCmd(),
 		newToolsCmd(),
 		newBenchCmd(),

@@ -54,6 +54,25 @@ type Agent struct {
 // AnswerChannel is the store name of the agent's answer channel.
 const AnswerChannel = "answers"
 
+// AnswerRoot returns the root of the answer channel an agent with seed and
+// sideKey creates: what the gateway configuration names as the helper's
+// channel root (helpers[].channel.root).
+func AnswerRoot(seed, sideKey string) (string, error) {
+	c, err := newAnswerChannel(seed, sideKey)
+	if err != nil {
+		return "", err
+	}
+	return c.Root()
+}
+
+func newAnswerChannel(seed, sideKey string) (mam.Channel, error) {
+	c, err := mam.NewChannel(seed, mam.Restricted, trinary.Pad(sideKey, trinary.HashTrytes), 1)
+	if err != nil {
+		return mam.Channel{}, err
+	}
+	return c.WithTreeSize(8)
+}
+
 // New returns an agent that reads reactions through node, publishes answers
 // through pub, and keeps its own channel state (crash-safe) in channels. The
 // answer channel is created from seed the first time.
@@ -69,12 +88,9 @@ func New(opt Options, seed string, node mam.Node, pub mam.Publisher, channels *m
 	}
 	opt.SideKey = trinary.Pad(opt.SideKey, trinary.HashTrytes)
 	if _, err := channels.Get(AnswerChannel); errors.Is(err, mam.ErrNoChannel) {
-		c, err := mam.NewChannel(seed, mam.Restricted, opt.SideKey, 1)
+		c, err := newAnswerChannel(seed, opt.SideKey)
 		if err != nil {
 			return nil, fmt.Errorf("helper %s: answer channel: %w", opt.Name, err)
-		}
-		if c, err = c.WithTreeSize(8); err != nil {
-			return nil, err
 		}
 		if err := channels.Create(AnswerChannel, c); err != nil {
 			return nil, fmt.Errorf("helper %s: answer channel: %w", opt.Name, err)
@@ -88,14 +104,13 @@ func New(opt Options, seed string, node mam.Node, pub mam.Publisher, channels *m
 	}, nil
 }
 
-// Root returns the root of the agent's answer channel: the gateway's config
-// names it as helpers[].channel.root.
+// Root returns the root of the agent's answer channel's first tree: the
+// gateway's config names it as helpers[].channel.root.
 func (a *Agent) Root() (string, error) {
 	c, err := a.channels.Get(a.channel)
 	if err != nil {
 		return "", err
 	}
-	// The first tree's root is fixed at creation; report the channel's origin.
 	c.Start, c.Index = 0, 0
 	return c.Root()
 }

@@ -97,6 +97,9 @@ func TestAgentAnswersReactions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if want, _ := AnswerRoot(helperSeed, sideKey); want != aroot {
+		t.Fatalf("AnswerRoot %s, agent root %s", want, aroot)
+	}
 	rd := &mam.Reader{Node: tg, Mode: mam.Restricted, SideKey: sideKey}
 	var got []string
 	cur := &mam.Cursor{Root: aroot}

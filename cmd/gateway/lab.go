@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tanglegate/gateway/adapters"
+	"github.com/tanglegate/gateway/config"
+	"github.com/tanglegate/gateway/rules"
+)
+
+//go:embed lab/rules.yaml
+var labRules []byte
+
+//go:embed lab/gateway.yaml
+var labGatewayTemplate string
+
+// labOptions are the lab's flags.
+type labOptions struct {
+	scenario string
+	duration time.Duration
+	speed    float64
+	quiet    bool
+	keep     bool
+	mwm      int
+	logLevel string
+}
+
+func newLabCmd() *cobra.Command {
+	var o labOptions
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run the virtual test lab: a simulated plant, gateways and helpers, no hardware",
+		Long: `Runs a complete plant on this machine, on embedded defaults, with nothing to set up:
+
+  - a Modbus TCP pump (temperature and vibration dynamics, a writable cooling register)
+    and MQTT environment sensors on an embedded broker;
+  - a gateway polling them, with its local tangle node, device identities and the
+    lab's rules (see cmd/gateway/lab/rules.yaml);
+  - helper agents (cooling unit, maintenance robot, safety fence) that follow their
+    restricted MAM channels and answer on their own.
+
+A scenario drives the plant, a live view shows readings, rule states, MAM messages,
+helper answers and PoW, and the run ends with a summary of reactions and outcomes.
+The exit status is 0 when the scenario played out as expected.
+
+Scenarios:
+  overheat        the pump heats up; the cooling unit is told to boost and cools it down
+  sensor-dropout  the environment sensor goes silent for a while, then comes back
+  device-reboot   the pump's Modbus server goes away and comes back`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLab(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.scenario, "scenario", "overheat", "scenario: "+strings.Join(scenarioNames(), ", "))
+	f.DurationVar(&o.duration, "duration", 90*time.Second, "longest run; the lab stops earlier when the scenario is complete")
+	f.Float64Var(&o.speed, "speed", 8, "how much faster than real time the plant's physics run")
+	f.BoolVar(&o.quiet, "quiet", false, "no live view, only the summary")
+	f.BoolVar(&o.keep, "keep", false, "keep the lab's state directory (printed at the start)")
+	f.IntVar(&o.mwm, "mwm", 4, "proof-of-work difficulty in the lab (the plant default is 9)")
+	f.StringVar(&o.logLevel, "log-level", "warn", "gateway log level on stderr: debug, info, warn, error")
+	return cmd
+}
+
+// labGateway is the template data of one lab gateway.
+type labGateway struct {
+	Name, StateDir, LogLevel, API, Peering, Metrics, Rules, PumpURL, BrokerURL string
+	MWM                                                                        int
+	Coordinator, Devices                                                       bool
+	Helpers                                                                    []labHelperRef
+}
+
+type labHelperRef struct{ Name, Root, SideKeyFile string }
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func labConfig(d labGateway) (*config.Config, []byte, error) {
+	t, err := template.New("gateway.yaml").Parse(labGatewayTemplate)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Parse(filepath.Join(d.StateDir, "gateway.yaml"), b.Bytes(), func(string) (string, bool) { return "", false })
+	return cfg, b.Bytes(), err
+}
+
+// runLab builds the world, runs the scenario and prints the summary.
+func runLab(ctx context.Context, o labOptions, stdout, stderr io.Writer) error {
+	sc, ok := scenarios[o.scenario]
+	if !ok {
+		return fmt.Errorf("unknown scenario %q (want %s)", o.scenario, strings.Join(scenarioNames(), ", "))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := newLogger(stderr, level)
+	dir, err := os.MkdirTemp("", "tanglegate-lab-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintf(stdout, "lab state in %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	start := time.Now()
+	w, err := newLabWorld(dir, o, log)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() { runErr <- w.run(ctx) }()
+	if !o.quiet {
+		fmt.Fprintf(stdout, "tanglegate lab: scenario %s, plant at %gx speed, gateway %s (API http://%s, metrics http://%s/metrics), ready in %s\n",
+			o.scenario, o.speed, w.gw.config().Gateway.Name, w.gw.config().Node.API, w.gw.config().Metrics, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "scenario: %s\n", sc.describe)
+	}
+	done := make(chan struct{})
+	var scErr error
+	go func() {
+		defer close(done)
+		scErr = sc.run(ctx, w)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	complete := false
+loop:
+	for {
+		select {
+		case <-tick.C:
+			for name, st := range w.gw.devices.Health() {
+				w.rec.noteState(name, st.State)
+			}
+			if !o.quiet {
+				fmt.Fprintln(stdout, w.statusLine(start))
+			}
+			if sc.complete(w) {
+				complete = true
+				break loop
+			}
+		case <-ctx.Done():
+			break loop
+		case err := <-runErr:
+			cancel()
+			<-done
+			return fmt.Errorf("lab stopped: %w", err)
+		}
+	}
+	cancel()
+	<-done
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lab: %w", err)
+	}
+	w.summary(stdout, start)
+	if scErr != nil && !errors.Is(scErr, context.Canceled) && !errors.Is(scErr, context.DeadlineExceeded) {
+		return fmt.Errorf("scenario %s: %w", o.scenario, scErr)
+	}
+	if !complete {
+		missing := sc.missing(w)
+		fmt.Fprintf(stdout, "scenario %s did not complete within %s: still waiting for %s\n", o.scenario, o.duration, strings.Join(missing, ", "))
+		return silentExit{code: 1}
+	}
+	fmt.Fprintf(stdout, "scenario %s complete in %s\n", o.scenario, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// labLog records what happened for the live view and the summary.
+type labLog struct {
+	mu       sync.Mutex
+	events   []string            // rule events and helper answers, in order
+	outcomes map[string][]string // reaction -> every status, in order
+	values   map[string]adapters.Value
+	fired    map[string]int // rule -> firings
+	states   map[string]map[adapters.State]bool
+}
+
+// sawState records that a device was seen in state.
+func (l *labLog) noteState(device string, st adapters.State) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.states[device] == nil {
+		l.states[device] = map[adapters.State]bool{}
+	}
+	l.states[device][st] = true
+}
+
+// sawState reports whether device was ever seen in state st.
+func (l *labLog) sawState(device string, st adapters.State) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.states[device][st]
+}
+
+func newLabLog() *labLog {
+	return &labLog{outcomes: map[string][]string{}, values: map[string]adapters.Value{}, fired: map[string]int{}, states: map[string]map[adapters.State]bool{}}
+}
+
+func (l *labLog) ruleEvent(e rules.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.outcomes[e.Reaction] = append(l.outcomes[e.Reaction], string(e.Kind))
+	if e.Kind == rules.Fired {
+		l.fired[e.Rule]++
+	}
+	l.events = append(l.events, fmt.Sprintf("%s %s %s", e.At.Format("15:04:05"), e.Reaction, e.Kind))
+}
+
+func (l *labLog) answer(helper string, a rules.Answer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.outcomes[a.Reaction] = append(l.outcomes[a.Reaction], helper+" "+a.Status)
+	l.events = append(l.events, fmt.Sprintf("%s %s %s %s", a.At.Format("15:04:05"), a.Reaction, helper, a.Status))
+}
+
+func (l *labLog) reading(r adapters.Reading) {
+	l.mu.Lock()
+	l.values[r.Device+"."+r.Point] = r.Value
+	l.mu.Unlock()
+}
+
+// has reports whether reaction's outcomes of rule include status.
+func (l *labLog) has(rule, status string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for reaction, st := range l.outcomes {
+		if !strings.HasPrefix(reaction, rule+"#") {
+			continue
+		}
+		for _, s := range st {
+			if s == status || strings.HasSuffix(s, " "+status) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (l *labLog) value(k string) (adapters.Value, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.values[k]
+	return v, ok
+}
+
+func (l *labLog) summaryLines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var keys []string
+	for k := range l.outcomes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("  %-28s %s", k, strings.Join(l.outcomes[k], " -> ")))
+	}
+	return out
+}

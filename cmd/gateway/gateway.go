@@ -22,6 +22,7 @@ import (
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/rules"
 	"github.com/tanglegate/gateway/tangle/api"
+	"github.com/tanglegate/gateway/tangle/gossip"
 	"github.com/tanglegate/gateway/tangle/node"
 	"github.com/tanglegate/gateway/tangle/store"
 )
@@ -48,6 +49,7 @@ type gateway struct {
 	react    *reactions
 	metrics  *metrics
 	queue    queue
+	gossip   *gossip.Gossip // nil without peers (guarded by mu)
 
 	readings chan adapters.Reading
 }
@@ -72,7 +74,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (g *g
 		opts.now = time.Now
 	}
 	if opts.registry == nil {
-		opts.registry = defaultRegistry()
+		opts.registry = defaultRegistry(cfg.Gateway.StateDir)
 	}
 	g = &gateway{cfg: cfg, log: log, opts: opts, readings: make(chan adapters.Reading, 4096)}
 	if err := os.MkdirAll(cfg.Gateway.StateDir, 0o750); err != nil {
@@ -145,6 +147,9 @@ func (g *gateway) Run(ctx context.Context) error {
 	eg, ctx := errgroup.WithContext(ctx)
 	cfg := g.config()
 	ruleIn := make(chan adapters.Reading, 1024)
+	if err := g.startPeering(ctx, eg); err != nil {
+		return err
+	}
 	eg.Go(func() error { return g.node.Run(ctx) })
 	eg.Go(func() error { return g.api.Run(ctx) })
 	eg.Go(func() error { return g.devices.Run(ctx, cfg.Devices) })

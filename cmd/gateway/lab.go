@@ -39,6 +39,9 @@ type labOptions struct {
 	keep     bool
 	mwm      int
 	logLevel string
+	rules    string // a rules file replacing the lab's own
+	// brokenCooling leaves the cooling unit silent (escalation runs).
+	brokenCooling bool
 }
 
 func newLabCmd() *cobra.Command {
@@ -81,13 +84,18 @@ Scenarios:
 
 // labGateway is the template data of one lab gateway.
 type labGateway struct {
-	Name, StateDir, LogLevel, API, Peering, Metrics, Rules, PumpURL, BrokerURL string
-	MWM                                                                        int
-	Coordinator, Devices                                                       bool
-	Helpers                                                                    []labHelperRef
+	Name, StateDir, LogLevel, API, Peering, Metrics, Rules string
+	PumpURL, BrokerURL, BoilerURL, ScalePort               string
+	CoordinatorAddress                                     string
+	MWM                                                    int
+	Coordinator, Devices                                   bool
+	Peers                                                  []labPeerRef
+	Helpers                                                []labHelperRef
 }
 
 type labHelperRef struct{ Name, Root, SideKeyFile string }
+
+type labPeerRef struct{ Address, Fingerprint string }
 
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

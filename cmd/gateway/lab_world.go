@@ -20,15 +20,18 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tanglegate/gateway/adapters"
+	"github.com/tanglegate/gateway/adapters/serial"
 	"github.com/tanglegate/gateway/adapters/sim"
 	"github.com/tanglegate/gateway/identity"
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/rules"
 	"github.com/tanglegate/gateway/rules/helper"
+	"github.com/tanglegate/gateway/tangle/gossip"
 )
 
-// labWorld is everything the lab runs: the simulated plant, the gateway and
-// the helper agents.
+// labWorld is everything the lab runs: the simulated plant, three peered
+// gateways and the helper agents.
 type labWorld struct {
 	o   labOptions
 	dir string
@@ -43,22 +46,41 @@ type labWorld struct {
 	broker   *mqttsrv.Server
 	sensorOn atomic.Bool
 
-	gw        *gateway
+	boiler *labBoiler
+	scale  *labScale // nil where this system has no /dev/ptmx
+
+	// gw is the coordinator gateway, gws[0]: it polls the plant and runs the
+	// rules. gws[1] and gws[2] are plain nodes carrying the helpers.
+	gw    *gateway
+	gws   []*gateway
+	links []*labLink // gw2->gw3 and gw3->gw2: the partition scenario cuts them
+
 	agents    []*helper.Agent
 	helperDBs []*bolt.DB
+	// coolingBroken makes the cooling unit ignore its channel (escalation tests).
+	coolingBroken atomic.Bool
 }
 
-// labHelpers are the helper devices of the lab and what each one does.
-var labHelpers = []string{"cooling-unit", "maintenance-robot", "safety-fence"}
+// labHelpers are the helper devices of the lab, what each one does, and the
+// gateway (index into gws) whose node the helper follows.
+var labHelpers = []struct {
+	name string
+	node int
+}{{"cooling-unit", 1}, {"maintenance-robot", 2}, {"safety-fence", 1}}
+
+// labGatewayNames are the three lab gateways; the first is the coordinator.
+var labGatewayNames = []string{"lab-gw1", "lab-gw2", "lab-gw3"}
 
 func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err error) {
 	w := &labWorld{o: o, dir: dir, log: log, rec: newLabLog()}
+	w.coolingBroken.Store(o.brokenCooling)
 	defer func() {
 		if err != nil {
 			w.close()
 		}
 	}()
-	// The plant: a pump on Modbus TCP and environment sensors on MQTT.
+	// The plant: a pump on Modbus TCP, environment sensors on MQTT, a boiler
+	// on OPC UA and a scale on a serial line.
 	w.pump = sim.NewPump(1)
 	w.pump.SetLoad(0.3)
 	if w.pumpSrv, err = sim.Listen("127.0.0.1:0", w.pump.Bank); err != nil {
@@ -80,12 +102,22 @@ func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err e
 		return nil, fmt.Errorf("start lab MQTT broker: %w", err)
 	}
 	w.sensorOn.Store(true)
+	if w.boiler, err = newLabBoiler(); err != nil {
+		return nil, err
+	}
+	scalePort := ""
+	if w.scale, err = newLabScale(); err != nil {
+		log.Warn("no pseudo-terminal for the lab scale; running without it", "err", err)
+		w.scale = nil
+	} else {
+		scalePort = w.scale.Port
+	}
 
 	// Helpers: each has its own answer channel; the gateway's config names its root.
 	var refs []labHelperRef
 	seeds := map[string]string{}
-	for _, name := range labHelpers {
-		key := filepath.Join(dir, name+".key")
+	for _, h := range labHelpers {
+		key := filepath.Join(dir, h.name+".key")
 		side, err := identity.NewSeed()
 		if err != nil {
 			return nil, err
@@ -97,56 +129,105 @@ func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err e
 		if err != nil {
 			return nil, err
 		}
-		seeds[name] = seed
+		seeds[h.name] = seed
 		root, err := helper.AnswerRoot(seed, side[:20])
 		if err != nil {
 			return nil, err
 		}
-		refs = append(refs, labHelperRef{Name: name, Root: root, SideKeyFile: key})
+		refs = append(refs, labHelperRef{Name: h.name, Root: root, SideKeyFile: key})
 	}
 
-	// The gateway.
-	rulesFile := filepath.Join(dir, "rules.d", "lab.yaml")
-	if err := os.MkdirAll(filepath.Dir(rulesFile), 0o755); err != nil {
+	// Rules: the lab's on the coordinator, none on the others.
+	if err := os.MkdirAll(filepath.Join(dir, "rules.d"), 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(rulesFile, labRules, 0o644); err != nil {
-		return nil, err
-	}
-	api, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	metricsAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	stateDir := filepath.Join(dir, "gw1")
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return nil, err
-	}
-	cfg, text, err := labConfig(labGateway{
-		Name: "lab-gw1", StateDir: stateDir, LogLevel: o.logLevel, API: api, Peering: `""`, Metrics: metricsAddr,
-		Rules: filepath.Join(dir, "rules.d", "*.yaml"), PumpURL: "tcp://" + w.pumpAddr, BrokerURL: "tcp://" + brokerAddr,
-		MWM: o.mwm, Coordinator: true, Devices: true, Helpers: refs,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lab configuration: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(stateDir, "gateway.yaml"), text, 0o644); err != nil {
-		return nil, err
-	}
-	w.gw, err = newGateway(cfg, log, gatewayOptions{
-		onEvent:   w.rec.ruleEvent,
-		onReading: w.rec.reading,
-		onAnswer:  w.rec.answer,
-	})
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "rules.d", "lab.yaml"), labRules, 0o644); err != nil {
 		return nil, err
 	}
 
-	// Helper agents follow the gateway's channels through its node.
-	for _, ref := range refs {
+	// Three gateways peering over TLS: every one pins the others' keys. gw2
+	// and gw3 reach each other through links the partition scenario cuts.
+	coord, err := identity.NewSeed() // the private network's coordinator address
+	if err != nil {
+		return nil, err
+	}
+	type node struct {
+		dir, peering, fingerprint string
+	}
+	nodes := make([]node, len(labGatewayNames))
+	for i, name := range labGatewayNames {
+		nodes[i].dir = filepath.Join(dir, strings.TrimPrefix(name, "lab-"))
+		id, err := gossip.LoadOrCreateIdentity(peeringDir(nodes[i].dir))
+		if err != nil {
+			return nil, err
+		}
+		nodes[i].fingerprint = id.Fingerprint
+		if nodes[i].peering, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	for _, ends := range [][2]int{{1, 2}, {2, 1}} {
+		l, err := newLabLink(nodes[ends[1]].peering)
+		if err != nil {
+			return nil, err
+		}
+		w.links = append(w.links, l)
+	}
+	for i, name := range labGatewayNames {
+		var peers []labPeerRef
+		for j := range nodes {
+			switch {
+			case j == i:
+			case i == 1 && j == 2:
+				peers = append(peers, labPeerRef{Address: w.links[0].Addr(), Fingerprint: nodes[j].fingerprint})
+			case i == 2 && j == 1:
+				peers = append(peers, labPeerRef{Address: w.links[1].Addr(), Fingerprint: nodes[j].fingerprint})
+			default:
+				peers = append(peers, labPeerRef{Address: nodes[j].peering, Fingerprint: nodes[j].fingerprint})
+			}
+		}
+		api, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		metricsAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		d := labGateway{
+			Name: name, StateDir: nodes[i].dir, LogLevel: o.logLevel, API: api, Metrics: metricsAddr,
+			Peering: nodes[i].peering, Peers: peers, CoordinatorAddress: coord,
+			Rules: filepath.Join(dir, "rules.d", "none-*.yaml"), MWM: o.mwm,
+		}
+		if i == 0 {
+			d.Coordinator, d.Devices, d.Helpers = true, true, refs
+			d.Rules = filepath.Join(dir, "rules.d", "*.yaml")
+			d.PumpURL, d.BrokerURL, d.BoilerURL, d.ScalePort = "tcp://"+w.pumpAddr, "tcp://"+brokerAddr, w.boiler.url, scalePort
+		}
+		cfg, text, err := labConfig(d)
+		if err != nil {
+			return nil, fmt.Errorf("lab configuration of %s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(nodes[i].dir, "gateway.yaml"), text, 0o644); err != nil {
+			return nil, err
+		}
+		opts := gatewayOptions{registry: labRegistry(nodes[i].dir)}
+		if i == 0 {
+			opts.onEvent, opts.onReading, opts.onAnswer = w.rec.ruleEvent, w.rec.reading, w.rec.answer
+		}
+		gw, err := newGateway(cfg, log.With("gateway", name), opts)
+		if err != nil {
+			return nil, err
+		}
+		w.gws = append(w.gws, gw)
+	}
+	w.gw = w.gws[0]
+
+	// Helper agents follow the coordinator's channels through their own
+	// gateway's node, and answer through it: reactions and answers travel
+	// over gossip.
+	for i, ref := range refs {
+		at := w.gws[labHelpers[i].node]
 		root, err := w.gw.react.HelperRoot(ref.Name)
 		if err != nil {
 			return nil, err
@@ -164,14 +245,23 @@ func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err e
 		if err != nil {
 			return nil, err
 		}
-		a, err := helper.New(helper.Options{Name: ref.Name, GatewayRoot: root, SideKey: side, Poll: 500 * time.Millisecond},
-			seeds[ref.Name], localNode{w.gw.store}, queuePublisher{w.gw.queue}, st, w.handler(ref.Name), log.With("component", "helper"))
+		a, err := helper.New(helper.Options{Name: ref.Name, GatewayRoot: root, SideKey: side, Poll: 300 * time.Millisecond},
+			seeds[ref.Name], localNode{at.store}, queuePublisher{at.queue}, st, w.handler(ref.Name), log.With("component", "helper", "gateway", at.config().Gateway.Name))
 		if err != nil {
 			return nil, err
 		}
 		w.agents = append(w.agents, a)
 	}
 	return w, nil
+}
+
+// labRegistry is the default adapters plus the serial one (the lab's scale).
+func labRegistry(stateDir string) adapters.Registry {
+	r := defaultRegistry(stateDir)
+	if _, ok := r["serial"]; !ok {
+		r["serial"] = serial.Factory()
+	}
+	return r
 }
 
 // queuePublisher lets in-process helpers publish through the gateway's queue.
@@ -203,26 +293,40 @@ func (w *labWorld) handler(name string) helper.Handler {
 	})
 }
 
-// run runs the plant, the gateway and the helpers until ctx ends.
+// run runs the plant, the gateways, their links and the helpers until ctx ends.
 func (w *labWorld) run(ctx context.Context) error {
 	eg, ctx := errgroup.WithContext(ctx)
-	eg.Go(func() error { return w.gw.Run(ctx) })
-	eg.Go(func() error { return w.runPump(ctx) })
+	for _, gw := range w.gws {
+		eg.Go(func() error { return gw.Run(ctx) })
+	}
+	for _, l := range w.links {
+		eg.Go(func() error { return l.Run(ctx) })
+	}
+	eg.Go(func() error { return w.runPlant(ctx) })
 	eg.Go(func() error { return w.runSensors(ctx) })
-	for _, a := range w.agents {
+	if w.scale != nil {
+		eg.Go(func() error { return w.scale.Run(ctx) })
+	}
+	for i, a := range w.agents {
+		if labHelpers[i].name == "cooling-unit" && w.coolingBroken.Load() {
+			continue // broken: it never reads its channel, so it never answers
+		}
 		eg.Go(func() error { return a.Run(ctx) })
 	}
 	return eg.Wait()
 }
 
-func (w *labWorld) runPump(ctx context.Context) error {
+// runPlant steps the pump's and the boiler's physics at lab speed.
+func (w *labWorld) runPlant(ctx context.Context) error {
 	const tick = 100 * time.Millisecond
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			w.pump.Step(time.Duration(float64(tick) * w.o.speed))
+			dt := time.Duration(float64(tick) * w.o.speed)
+			w.pump.Step(dt)
+			w.boiler.Step(dt)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -278,61 +382,16 @@ func (w *labWorld) close() {
 	if w.broker != nil {
 		w.broker.Close()
 	}
-	if w.gw != nil {
-		w.gw.Close()
+	if w.boiler != nil {
+		w.boiler.Close()
+	}
+	if w.scale != nil {
+		w.scale.Close()
+	}
+	for _, gw := range w.gws {
+		gw.Close()
 	}
 	for _, db := range w.helperDBs {
 		db.Close()
-	}
-}
-
-// statusLine is one line of the live view.
-func (w *labWorld) statusLine(start time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "t+%-4s", time.Since(start).Round(time.Second))
-	if v, ok := w.rec.value("pump1.temperature"); ok {
-		fmt.Fprintf(&b, " pump1 %5.1f°C", v.Num)
-	}
-	if v, ok := w.rec.value("pump1.cooling"); ok {
-		fmt.Fprintf(&b, " cool %3.0f%%", v.Num)
-	}
-	if v, ok := w.rec.value("env.temperature"); ok {
-		fmt.Fprintf(&b, " | env %4.1f°C", v.Num)
-	}
-	health := w.gw.devices.Health()
-	fmt.Fprintf(&b, " | pump1 %s env %s", health["pump1"].State, health["env"].State)
-	var states []string
-	for name, s := range w.gw.engine.States() {
-		if s.Phase != rules.Idle {
-			states = append(states, name+"="+s.Phase.String())
-		}
-	}
-	if len(states) > 0 {
-		fmt.Fprintf(&b, " | rules %s", strings.Join(states, " "))
-	}
-	if q, ok := w.gw.queue.(*localQueue); ok {
-		n, avg := q.stats()
-		fmt.Fprintf(&b, " | tangle %d bundles, PoW avg %s", n, avg.Round(time.Millisecond))
-	}
-	return b.String()
-}
-
-func (w *labWorld) summary(out io.Writer, start time.Time) {
-	fmt.Fprintf(out, "\nsummary after %s:\n", time.Since(start).Round(time.Second))
-	lines := w.rec.summaryLines()
-	if len(lines) == 0 {
-		fmt.Fprintln(out, "  no reactions")
-	}
-	for _, l := range lines {
-		fmt.Fprintln(out, l)
-	}
-	if ids, err := w.gw.ids.List(); err == nil {
-		for _, r := range ids {
-			fmt.Fprintf(out, "  identity %-8s %.20s… %d messages, state %s\n", r.Device, r.ID, r.Messages, r.State)
-		}
-	}
-	if q, ok := w.gw.queue.(*localQueue); ok {
-		n, avg := q.stats()
-		fmt.Fprintf(out, "  %d bundles attached at MWM %d, PoW %s on average\n", n, w.o.mwm, avg.Round(time.Millisecond))
 	}
 }

@@ -3,19 +3,43 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 
 	"github.com/tanglegate/gateway/adapters"
 	"github.com/tanglegate/gateway/adapters/modbus"
 	"github.com/tanglegate/gateway/adapters/mqtt"
 	"github.com/tanglegate/gateway/adapters/opcua"
+	"github.com/tanglegate/gateway/config"
 )
 
 // defaultRegistry is the adapters of this build, one factory per bus.
-func defaultRegistry() adapters.Registry {
+// stateDir is the gateway's state directory: OPC UA devices without a
+// cert_dir keep their application certificate in <stateDir>/tls/opcua.
+func defaultRegistry(stateDir string) adapters.Registry {
 	return adapters.Registry{
 		"modbus": modbus.Factory(modbus.NewPool()),
-		"opcua":  opcua.Factory,
+		"opcua":  opcuaFactory(stateDir),
 		"mqtt":   mqtt.Factory,
+	}
+}
+
+// opcuaCertDir is where OPC UA devices without a cert_dir keep the gateway's
+// application certificate.
+func opcuaCertDir(stateDir string) string { return filepath.Join(stateDir, "tls", "opcua") }
+
+// opcuaFactory is opcua.Factory with cert_dir defaulting to
+// <stateDir>/tls/opcua (the adapter refuses an empty one unless the security
+// policy is None). The device's configuration is copied, not changed, so a
+// reload still compares the configuration as written.
+func opcuaFactory(stateDir string) adapters.Factory {
+	return func(dev config.Device, h *adapters.Health, log *slog.Logger) (adapters.Adapter, error) {
+		if dev.OPCUA != nil && dev.OPCUA.CertDir == "" {
+			o := *dev.OPCUA
+			o.CertDir = opcuaCertDir(stateDir)
+			dev.OPCUA = &o
+		}
+		return opcua.Factory(dev, h, log)
 	}
 }
 

@@ -75,6 +75,8 @@ for the ternary tools that work on trytes from stdin.`,
 		newMamCmd(),
 		newRulesCmd(),
 		newTrustCmd(),
+		newSeedCmd(),
+		newHelperCmd(),
 	)
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -53,5 +54,30 @@ func TestToolsPowRejectsBadInput(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestBenchPowJSON(t *testing.T) {
+	t.Parallel()
+	out, _, err := runTool(t, "", "bench", "pow", "--mwm", "5", "--runs", "3", "--threads", "1", "--impl", "go", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res powBenchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if res.Impl != "go" || res.Threads != 1 || res.Runs != 3 || len(res.RunSeconds) != 3 ||
+		res.Nonces == 0 || res.NoncesPerSec <= 0 || res.P90Seconds < res.MedianSeconds {
+		t.Errorf("implausible result: %+v", res)
+	}
+}
+
+func TestBenchPowRejectsBadFlags(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--runs", "0"}, {"--mwm", "-1"}, {"--threads", "-2"}, {"--impl", "mmx", "--mwm", "1", "--runs", "1"}} {
+		if _, _, err := runTool(t, "", append([]string{"bench", "pow"}, args...)...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

@@ -64,6 +64,10 @@ func crashChild(path string) error {
 	ctx := context.Background()
 	go n.Run(ctx)
 	out := bufio.NewWriter(os.Stdout)
+	maxBatch := 20
+	if raceEnabled {
+		maxBatch = 2 // every Curl hash is slow under -race
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -71,7 +75,7 @@ func crashChild(path string) error {
 			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
 			nine := strings.Repeat("9", 81)
 			for {
-				batch := make([]string, 1+rng.IntN(20))
+				batch := make([]string, 1+rng.IntN(maxBatch))
 				for i := range batch {
 					batch[i] = randomTrytes(rng, nine, nine)
 				}
@@ -112,7 +116,10 @@ func TestIntegrationCrashDuringIngestLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc := bufio.NewScanner(stdout)
-		killAt := 5 + rng.IntN(60) // small: under -race every Curl hash is slow
+		killAt := 5 + rng.IntN(60)
+		if raceEnabled {
+			killAt = 1 + rng.IntN(8)
+		}
 		got := 0
 		for sc.Scan() {
 			acked = append(acked, sc.Text())

@@ -270,26 +270,43 @@ func (n *Node) checkHashed(p *prepared) error {
 	return nil
 }
 
-// hashAll computes Curl-P-81 of every prepared transaction, on up to workers goroutines.
+// hashAll computes Curl-P-81 of every prepared transaction with the 64-lane
+// batched hasher, on up to workers goroutines (one group of 64 each).
 func hashAll(ps []*prepared, workers int) {
-	if workers <= 1 || len(ps) < 4 {
-		for _, p := range ps {
-			p.hash = curl.Hash(p.trits[:], curl.Rounds81)
+	groups := (len(ps) + curl.BatchLanes - 1) / curl.BatchLanes
+	var next atomic.Int64
+	work := func() {
+		var h curl.BatchHasher
+		src := make([][]int8, 0, curl.BatchLanes)
+		dst := make([][curl.HashTrits]int8, curl.BatchLanes)
+		for {
+			g := int(next.Add(1)) - 1
+			if g >= groups {
+				return
+			}
+			part := ps[g*curl.BatchLanes : min((g+1)*curl.BatchLanes, len(ps))]
+			src = src[:0]
+			for _, p := range part {
+				src = append(src, p.trits[:])
+			}
+			if err := h.Hash(dst[:len(part)], src, curl.Rounds81); err != nil {
+				for _, p := range part { // cannot happen for 8019-trit inputs; stay correct anyway
+					p.hash = curl.Hash(p.trits[:], curl.Rounds81)
+				}
+				continue
+			}
+			for i, p := range part {
+				p.hash = dst[i]
+			}
 		}
+	}
+	if workers <= 1 || groups == 1 {
+		work()
 		return
 	}
-	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, len(ps)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(ps) {
-					return
-				}
-				ps[i].hash = curl.Hash(ps[i].trits[:], curl.Rounds81)
-			}
-		})
+	for range min(workers, groups) {
+		wg.Go(work)
 	}
 	wg.Wait()
 }

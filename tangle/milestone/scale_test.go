@@ -1,0 +1,5 @@
+//go:build !race
+
+package milestone_test
+
+const manyTxs = 10000

@@ -79,6 +79,8 @@ Scenarios:
 	f.BoolVar(&o.keep, "keep", false, "keep the lab's state directory (printed at the start)")
 	f.IntVar(&o.mwm, "mwm", 4, "proof-of-work difficulty in the lab (the plant default is 9)")
 	f.StringVar(&o.logLevel, "log-level", "warn", "gateway log level on stderr: debug, info, warn, error")
+	f.StringVar(&o.rules, "rules", "", "a rules file to use instead of the lab's own (cmd/gateway/lab/rules.yaml)")
+	f.BoolVar(&o.brokenCooling, "broken-cooling", false, "the cooling unit never answers: watch the reaction escalate")
 	return cmd
 }
 
@@ -140,19 +142,35 @@ func runLab(ctx context.Context, o labOptions, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	start := time.Now()
-	w, err := newLabWorld(dir, o, log)
+	if o.rules != "" {
+		if labRulesText, err = os.ReadFile(o.rules); err != nil {
+			return fmt.Errorf("--rules: %w", err)
+		}
+	}
+	w, err := newLabWorld(dir, o, labRulesText, log)
 	if err != nil {
 		return err
 	}
 	defer w.close()
+	ready := time.Since(start)
 
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() { runErr <- w.run(ctx) }()
 	if !o.quiet {
-		fmt.Fprintf(stdout, "tanglegate lab: scenario %s, plant at %gx speed, gateway %s (API http://%s, metrics http://%s/metrics), ready in %s\n",
-			o.scenario, o.speed, w.gw.config().Gateway.Name, w.gw.config().Node.API, w.gw.config().Metrics, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "tanglegate lab: scenario %s, plant at %gx speed, ready in %s\n", o.scenario, o.speed, ready.Round(time.Millisecond))
+		for i, gw := range w.gws {
+			role := "peer node, carries helpers"
+			if i == 0 {
+				role = "coordinator: devices, rules, reactions"
+			}
+			fmt.Fprintf(stdout, "  %s  %-40s API http://%s  peering %s  metrics http://%s/metrics\n",
+				gw.config().Gateway.Name, role, gw.config().Node.API, gw.config().Node.Peering, gw.config().Metrics)
+		}
+		if w.scale == nil {
+			fmt.Fprintln(stdout, "  (no pseudo-terminal on this system: the serial scale is left out)")
+		}
 		fmt.Fprintf(stdout, "scenario: %s\n", sc.describe)
 	}
 	done := make(chan struct{})
@@ -172,6 +190,9 @@ loop:
 				w.rec.noteState(name, st.State)
 			}
 			if !o.quiet {
+				for _, e := range w.rec.drain() {
+					fmt.Fprintln(stdout, "  "+e)
+				}
 				fmt.Fprintln(stdout, w.statusLine(start))
 			}
 			if sc.complete(w) {
@@ -191,7 +212,13 @@ loop:
 	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("lab: %w", err)
 	}
+	if !o.quiet {
+		for _, e := range w.rec.drain() {
+			fmt.Fprintln(stdout, "  "+e)
+		}
+	}
 	w.summary(stdout, start)
+	fmt.Fprintf(stdout, "  lab ready in %s\n", ready.Round(time.Millisecond))
 	if scErr != nil && !errors.Is(scErr, context.Canceled) && !errors.Is(scErr, context.DeadlineExceeded) {
 		return fmt.Errorf("scenario %s: %w", o.scenario, scErr)
 	}
@@ -208,6 +235,8 @@ loop:
 type labLog struct {
 	mu       sync.Mutex
 	events   []string            // rule events and helper answers, in order
+	shown    int                 // events already printed by the live view
+	times    map[string]time.Time // "reaction status" -> first time seen
 	outcomes map[string][]string // reaction -> every status, in order
 	values   map[string]adapters.Value
 	fired    map[string]int // rule -> firings
@@ -232,24 +261,67 @@ func (l *labLog) sawState(device string, st adapters.State) bool {
 }
 
 func newLabLog() *labLog {
-	return &labLog{outcomes: map[string][]string{}, values: map[string]adapters.Value{}, fired: map[string]int{}, states: map[string]map[adapters.State]bool{}}
+	return &labLog{outcomes: map[string][]string{}, values: map[string]adapters.Value{}, fired: map[string]int{},
+		states: map[string]map[adapters.State]bool{}, times: map[string]time.Time{}}
 }
 
 func (l *labLog) ruleEvent(e rules.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.outcomes[e.Reaction] = append(l.outcomes[e.Reaction], string(e.Kind))
+	l.noteTime(e.Reaction+" "+string(e.Kind), e.At)
 	if e.Kind == rules.Fired {
 		l.fired[e.Rule]++
 	}
-	l.events = append(l.events, fmt.Sprintf("%s %s %s", e.At.Format("15:04:05"), e.Reaction, e.Kind))
+	var vals []string
+	for _, k := range sortedKeys(e.Values) {
+		vals = append(vals, fmt.Sprintf("%s=%v", k, e.Values[k]))
+	}
+	line := fmt.Sprintf("%s rule %s %s [%s]", e.At.Format("15:04:05"), e.Reaction, e.Kind, strings.Join(vals, " "))
+	for _, a := range e.Actions {
+		if a.Kind == rules.Notify {
+			line += fmt.Sprintf(" -> MAM helper/%s: %s", a.Helper, a.Action)
+		} else {
+			line += " -> " + a.String()
+		}
+	}
+	l.events = append(l.events, line)
 }
 
 func (l *labLog) answer(helper string, a rules.Answer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.outcomes[a.Reaction] = append(l.outcomes[a.Reaction], helper+" "+a.Status)
-	l.events = append(l.events, fmt.Sprintf("%s %s %s %s", a.At.Format("15:04:05"), a.Reaction, helper, a.Status))
+	l.noteTime(a.Reaction+" "+a.Status, a.At)
+	line := fmt.Sprintf("%s MAM answer from %s: %s %s", a.At.Format("15:04:05"), helper, a.Reaction, a.Status)
+	if a.Detail != "" {
+		line += " (" + a.Detail + ")"
+	}
+	l.events = append(l.events, line)
+}
+
+func (l *labLog) noteTime(k string, at time.Time) {
+	if _, ok := l.times[k]; !ok {
+		l.times[k] = at
+	}
+}
+
+// when returns the first time reaction reached status (a rule event kind or
+// a helper answer).
+func (l *labLog) when(reaction, status string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.times[reaction+" "+status]
+	return t, ok
+}
+
+// drain returns the events not yet shown by the live view.
+func (l *labLog) drain() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.events[l.shown:]
+	l.shown = len(l.events)
+	return out
 }
 
 func (l *labLog) reading(r adapters.Reading) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -71,7 +70,7 @@ var labHelpers = []struct {
 // labGatewayNames are the three lab gateways; the first is the coordinator.
 var labGatewayNames = []string{"lab-gw1", "lab-gw2", "lab-gw3"}
 
-func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err error) {
+func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (_ *labWorld, err error) {
 	w := &labWorld{o: o, dir: dir, log: log, rec: newLabLog()}
 	w.coolingBroken.Store(o.brokenCooling)
 	defer func() {
@@ -141,7 +140,7 @@ func newLabWorld(dir string, o labOptions, log *slog.Logger) (_ *labWorld, err e
 	if err := os.MkdirAll(filepath.Join(dir, "rules.d"), 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.d", "lab.yaml"), labRules, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "rules.d", "lab.yaml"), rulesText, 0o644); err != nil {
 		return nil, err
 	}
 

@@ -62,6 +62,7 @@ type gatewayOptions struct {
 	onEvent   func(rules.Event)                   // every rule event (the lab's live view)
 	onReading func(adapters.Reading)              // every reading
 	onAnswer  func(helper string, a rules.Answer) // every helper answer
+	peering   func(*gossip.Config)                // tunes gossip (the lab's short redial backoff)
 }
 
 // queue gets bundles onto the tangle eventually (the durable outbox).

@@ -142,6 +142,7 @@ func runLab(ctx context.Context, o labOptions, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 	}
 	start := time.Now()
+	labRulesText := labRules
 	if o.rules != "" {
 		if labRulesText, err = os.ReadFile(o.rules); err != nil {
 			return fmt.Errorf("--rules: %w", err)
@@ -186,9 +187,7 @@ loop:
 	for {
 		select {
 		case <-tick.C:
-			for name, st := range w.gw.devices.Health() {
-				w.rec.noteState(name, st.State)
-			}
+			w.look()
 			if !o.quiet {
 				for _, e := range w.rec.drain() {
 					fmt.Fprintln(stdout, "  "+e)
@@ -275,7 +274,11 @@ func (l *labLog) ruleEvent(e rules.Event) {
 	}
 	var vals []string
 	for _, k := range sortedKeys(e.Values) {
-		vals = append(vals, fmt.Sprintf("%s=%v", k, e.Values[k]))
+		if f, ok := e.Values[k].(float64); ok {
+			vals = append(vals, fmt.Sprintf("%s=%.1f", k, f))
+		} else {
+			vals = append(vals, fmt.Sprintf("%s=%v", k, e.Values[k]))
+		}
 	}
 	line := fmt.Sprintf("%s rule %s %s [%s]", e.At.Format("15:04:05"), e.Reaction, e.Kind, strings.Join(vals, " "))
 	for _, a := range e.Actions {

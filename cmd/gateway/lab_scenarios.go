@@ -61,7 +61,7 @@ func deviceWas(device string, st adapters.State) expectation {
 func identitiesPublished() expectation {
 	return expectation{name: "identity documents on the tangle", met: func(w *labWorld) bool {
 		recs, err := w.gw.ids.List()
-		return err == nil && len(recs) == 2
+		return err == nil && len(recs) == len(w.gw.config().Devices)
 	}}
 }
 

@@ -11,6 +11,18 @@ import (
 	"github.com/tanglegate/gateway/rules"
 )
 
+// look refreshes what the view and the scenarios read from the gateways:
+// device health and connected peers. The lab's main loop calls it every second.
+func (w *labWorld) look() {
+	for name, st := range w.gw.devices.Health() {
+		w.rec.noteState(name, st.State)
+	}
+	w.peerCounts = w.peerCounts[:0]
+	for _, gw := range w.gws {
+		w.peerCounts = append(w.peerCounts, len(gw.peers()))
+	}
+}
+
 // statusLine is one line of the live view: readings, device health, rule
 // states, and per gateway its tangle size, peers and PoW.
 func (w *labWorld) statusLine(start time.Time) string {
@@ -49,9 +61,9 @@ func (w *labWorld) statusLine(start time.Time) string {
 		fmt.Fprintf(&b, " | rules %s", strings.Join(active, " "))
 	}
 	b.WriteString(" | tangle")
-	for _, gw := range w.gws {
+	for i, gw := range w.gws {
 		n, _ := gw.store.Count()
-		fmt.Fprintf(&b, " %s:%d/%dp", strings.TrimPrefix(gw.config().Gateway.Name, "lab-"), n, len(gw.peers()))
+		fmt.Fprintf(&b, " %s:%dtx/%dp", strings.TrimPrefix(gw.config().Gateway.Name, "lab-"), n, w.peerCounts[i])
 	}
 	if n, avg := w.powStats(); n > 0 {
 		fmt.Fprintf(&b, " PoW %d× avg %s", n, avg.Round(time.Millisecond))
@@ -105,8 +117,8 @@ func (w *labWorld) summary(out io.Writer, start time.Time) {
 		if q, ok := gw.queue.(*localQueue); ok {
 			bundles, avg = q.stats()
 		}
-		fmt.Fprintf(out, "    %s (%s): %d transactions, %d peers connected, %d bundles attached, PoW %s on average at MWM %d\n",
-			gw.config().Gateway.Name, role, n, len(gw.peers()), bundles, avg.Round(time.Millisecond), w.o.mwm)
+		fmt.Fprintf(out, "    %s (%s): %d transactions, %d peers connected at the end, %d bundles attached, PoW %s on average at MWM %d\n",
+			gw.config().Gateway.Name, role, n, w.peerCounts[i], bundles, avg.Round(time.Millisecond), w.o.mwm)
 	}
 }
 

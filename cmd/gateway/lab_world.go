@@ -56,6 +56,8 @@ type labWorld struct {
 
 	agents    []*helper.Agent
 	helperDBs []*bolt.DB
+	peerCounts []int // connected peers per gateway at the last look (the view updates it)
+
 	// coolingBroken makes the cooling unit ignore its channel (escalation tests).
 	coolingBroken atomic.Bool
 }
@@ -210,7 +212,9 @@ func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (
 		if err := os.WriteFile(filepath.Join(nodes[i].dir, "gateway.yaml"), text, 0o644); err != nil {
 			return nil, err
 		}
-		opts := gatewayOptions{registry: labRegistry(nodes[i].dir)}
+		opts := gatewayOptions{registry: labRegistry(nodes[i].dir), peering: func(c *gossip.Config) {
+			c.MinBackoff, c.MaxBackoff, c.RetryAfter = 100*time.Millisecond, time.Second, 300*time.Millisecond
+		}}
 		if i == 0 {
 			opts.onEvent, opts.onReading, opts.onAnswer = w.rec.ruleEvent, w.rec.reading, w.rec.answer
 		}
@@ -393,4 +397,28 @@ func (w *labWorld) close() {
 	for _, db := range w.helperDBs {
 		db.Close()
 	}
+}
+
+// partition cuts (or heals) the links between gw2 and gw3.
+func (w *labWorld) partition(cut bool) {
+	for _, l := range w.links {
+		if cut {
+			l.Cut()
+		} else {
+			l.Heal()
+		}
+	}
+}
+
+// converged reports whether every gateway holds the same number of transactions.
+func (w *labWorld) converged() bool {
+	var first uint64
+	for i, gw := range w.gws {
+		n, err := gw.store.Count()
+		if err != nil || (i > 0 && n != first) {
+			return false
+		}
+		first = n
+	}
+	return first > 0
 }

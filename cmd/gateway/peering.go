@@ -40,6 +40,9 @@ func (g *gateway) startPeering(ctx context.Context, eg *errgroup.Group) error {
 	for _, p := range cfg.Node.Peers {
 		gc.Peers = append(gc.Peers, gossip.PeerConfig{Address: p.Address, Fingerprint: p.Fingerprint})
 	}
+	if g.opts.peering != nil {
+		g.opts.peering(&gc)
+	}
 	gs, err := gossip.New(g.node, gc, g.log.With("component", "gossip"))
 	if err != nil {
 		return fmt.Errorf("start peering: %w", err)

@@ -22,6 +22,7 @@ Examples:
 		newToolsVerifyCmd(),
 		newToolsSignCmd(),
 		newToolsPowCmd(),
+		newToolsBundleCmd(),
 	)
 	return cmd
 }

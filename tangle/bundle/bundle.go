@@ -230,7 +230,7 @@ func Finalize(b Bundle) (increments int, err error) {
 		if !n.HasM() {
 			break
 		}
-		trinary.AddInt(otag, 1)
+		trinary.AddUint(otag, 1)
 		increments++
 	}
 	b[0].ObsoleteTag = trinary.MustTrytes(otag)

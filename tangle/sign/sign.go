@@ -51,7 +51,7 @@ func Subseed(seed []int8, index uint64) ([HashTrits]int8, error) {
 	}
 	var s [HashTrits]int8
 	copy(s[:], seed)
-	addIndex(s[:], index)
+	trinary.AddUint(s[:], index)
 	var k kerl.Kerl
 	if err := k.Absorb(s[:]); err != nil {
 		return out, fmt.Errorf("subseed: %w", err)
@@ -60,30 +60,6 @@ func Subseed(seed []int8, index uint64) ([HashTrits]int8, error) {
 		return out, fmt.Errorf("subseed: %w", err)
 	}
 	return out, nil
-}
-
-// addIndex adds a non-negative index to t, dropping the carry out of the top.
-func addIndex(t []int8, index uint64) {
-	var carry int8
-	for i := 0; i < len(t) && (index != 0 || carry != 0); i++ {
-		r := int8(index % 3)
-		index /= 3
-		if r == 2 {
-			r = -1
-			index++
-		}
-		s := t[i] + r + carry
-		carry = 0
-		switch {
-		case s > 1:
-			s -= 3
-			carry = 1
-		case s < -1:
-			s += 3
-			carry = -1
-		}
-		t[i] = s
-	}
 }
 
 // Key returns the private key of a subseed: Kerl-absorb the subseed, then

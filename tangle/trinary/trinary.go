@@ -328,19 +328,19 @@ func alphaIndex(c byte) int {
 	return -1
 }
 
-// AddInt adds v to the balanced-ternary number t in place; a carry out of
-// the last trit is dropped (as subseed derivation requires).
-func AddInt(t []int8, v int64) {
-	add := MinTrits(v)
+// AddUint adds v to the balanced-ternary number t in place; a carry out of
+// the last trit is dropped (as subseed derivation and the obsoleteTag
+// increment require). It does not allocate.
+func AddUint(t []int8, v uint64) {
 	var carry int8
-	for i := 0; i < len(t); i++ {
-		var a int8
-		if i < len(add) {
-			a = add[i]
-		} else if carry == 0 {
-			return
+	for i := 0; i < len(t) && (v != 0 || carry != 0); i++ {
+		r := int8(v % 3)
+		v /= 3
+		if r == 2 {
+			r = -1
+			v++
 		}
-		s := t[i] + a + carry
+		s := t[i] + r + carry
 		carry = 0
 		switch {
 		case s > 1:

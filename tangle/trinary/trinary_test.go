@@ -152,17 +152,20 @@ func TestErrorsSayWhatAndWhere(t *testing.T) {
 	}
 }
 
-func TestAddIntCarries(t *testing.T) {
+func TestAddUintCarries(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ start, add int64 }{{0, 1}, {1, 1}, {13, 1}, {-5, 7}, {100, 1000}, {-3000, 2999}} {
-		tr, _ := IntToTrits(tc.start, 27)
-		AddInt(tr, tc.add)
-		if got := TritsToInt(tr); got != tc.start+tc.add {
+	for _, tc := range []struct {
+		start int64
+		add   uint64
+	}{{0, 1}, {1, 1}, {13, 1}, {-5, 7}, {100, 1000}, {-3000, 2999}, {0, 1 << 40}} {
+		tr, _ := IntToTrits(tc.start, 40)
+		AddUint(tr, tc.add)
+		if got := TritsToInt(tr); got != tc.start+int64(tc.add) {
 			t.Errorf("%d + %d = %d", tc.start, tc.add, got)
 		}
 	}
 	max, _ := IntToTrits(13, 3) // MMM... overflow wraps
-	AddInt(max, 1)
+	AddUint(max, 1)
 	if got := TritsToInt(max); got != -13 {
 		t.Errorf("overflow: 13+1 in 3 trits = %d, want -13 (carry dropped)", got)
 	}

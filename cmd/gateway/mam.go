@@ -1,11 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.etcd.io/bbolt"
 
+	"github.com/tanglegate/gateway/identity"
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
@@ -69,19 +68,6 @@ func readSideKey(path string) (string, error) {
 	return k, nil
 }
 
-// randomSeed returns 81 uniformly random trytes.
-func randomSeed() (string, error) {
-	b := make([]byte, trinary.HashTrytes)
-	for i := range b {
-		n, err := rand.Int(rand.Reader, big.NewInt(27))
-		if err != nil {
-			return "", fmt.Errorf("random seed: %w", err)
-		}
-		b[i] = trinary.Alphabet[n.Int64()]
-	}
-	return string(b), nil
-}
-
 func writeJSON(w io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -115,7 +101,7 @@ func newMamChannelCmd() *cobra.Command {
 					return fmt.Errorf("read seed: %w", err)
 				}
 				seed = strings.TrimSpace(string(b))
-			} else if seed, err = randomSeed(); err != nil {
+			} else if seed, err = identity.NewSeed(); err != nil {
 				return err
 			}
 			c, err := mam.NewChannel(seed, mode, side, security)

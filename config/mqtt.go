@@ -18,8 +18,8 @@ import (
 //	  ca_file: /etc/tanglegate/secrets/mqtt-ca.pem
 //	  qos: 1
 //	  topics:
-//	    - { topic: "sensors/+/env", device: "env-{1}", json: { temperature: $.t, humidity: $.h } }
-//	    - { topic: "plant/+/level", device: "tank-{1}", point: level, value: plain, unit: m }
+//	    - { topic: "sensors/+/env", device: "env_{1}", json: { temperature: $.t, humidity: $.h } }
+//	    - { topic: "plant/+/level", device: "tank_{1}", point: level, value: plain, unit: m }
 //	    - { topic: "legacy/#", kv: { flow: F, pressure: P } }
 type MQTT struct {
 	// Broker is tcp://host:port, mqtt://, tls://, ssl:// or mqtts://.
@@ -46,7 +46,10 @@ type MQTT struct {
 // KV says how payloads are read.
 //
 // Device and Point are templates: {1}, {2}, ... are the topic levels matched
-// by the filter's wildcards, in order ("#" matches the rest as one).
+// by the filter's wildcards, in order ("#" matches the rest as one). Like
+// every device and point name they must give identifiers (see [CheckIdent]):
+// "env_{1}", not "env-{1}". A topic level that does not fit (sensors/3-a/env)
+// is counted as a malformed message at run time.
 type MQTTTopic struct {
 	// Topic is a filter with + and # wildcards.
 	Topic string `yaml:"topic"`
@@ -129,12 +132,17 @@ func (t *MQTTTopic) validate(path string) []error {
 	}
 	n := Wildcards(t.Topic)
 	errs = append(errs, checkTemplate(path+".device", t.Device, n)...)
+	if err := checkNameTemplate(path+".device", t.Device); err != nil {
+		errs = append(errs, err)
+	}
 	formats := 0
 	if len(t.JSON) > 0 {
 		formats++
 		for name, p := range t.JSON {
 			if name == "" {
 				errs = append(errs, Errorf(path+".json", "empty point name"))
+			} else if err := CheckIdent(path+".json."+name, name); err != nil {
+				errs = append(errs, err)
 			}
 			if _, err := ParseJSONPath(p); err != nil {
 				errs = append(errs, Errorf(path+".json."+name, "%v", err))
@@ -146,6 +154,8 @@ func (t *MQTTTopic) validate(path string) []error {
 		for name, k := range t.KV {
 			if name == "" || k == "" || strings.ContainsAny(k, "= \t,;&") {
 				errs = append(errs, Errorf(path+".kv."+name, "want point: key with a non-empty key without =, spaces or separators, got %q", k))
+			} else if err := CheckIdent(path+".kv."+name, name); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
@@ -165,6 +175,9 @@ func (t *MQTTTopic) validate(path string) []error {
 		errs = append(errs, Errorf(path+".point", "only goes with value: plain (json and kv name their points)"))
 	}
 	errs = append(errs, checkTemplate(path+".point", t.Point, n)...)
+	if err := checkNameTemplate(path+".point", t.Point); err != nil {
+		errs = append(errs, err)
+	}
 	if t.Unit != "" && t.Value == "" {
 		errs = append(errs, Errorf(path+".unit", "only goes with value: plain; use units: {point: unit}"))
 	}
@@ -206,6 +219,45 @@ func checkTemplate(path, tmpl string, wildcards int) []error {
 		}
 	}
 	return errs
+}
+
+// checkNameTemplate checks that a device or point template ("env_{1}") gives
+// identifiers: its text around the {n} references must be letters, digits
+// and _ (the references are assumed to fill in such text too). An empty
+// template (the default name) is fine.
+func checkNameTemplate(path, tmpl string) error {
+	if tmpl == "" {
+		return nil
+	}
+	if !strings.Contains(tmpl, "{") {
+		return CheckIdent(path, tmpl)
+	}
+	if identError(templateRef.ReplaceAllString(tmpl, "x")) == nil {
+		return nil
+	}
+	var fix strings.Builder
+	last := 0
+	for _, m := range templateRef.FindAllStringIndex(tmpl, -1) {
+		fix.WriteString(identChars(tmpl[last:m[0]]))
+		fix.WriteString(tmpl[m[0]:m[1]])
+		last = m[1]
+	}
+	fix.WriteString(identChars(tmpl[last:]))
+	suggest := fix.String()
+	if '0' <= suggest[0] && suggest[0] <= '9' {
+		suggest = "_" + suggest
+	}
+	return Errorf(path, "template %q must give identifiers, as rules use them in expressions: only letters, digits and _ around the {n} (try %q)", tmpl, suggest)
+}
+
+// identChars replaces every character that cannot be in an identifier by '_'.
+func identChars(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // JSONStep is one step of a parsed JSON path: a key or an array index.

@@ -195,8 +195,8 @@ func (a *OPCUAAuth) validate(path, policy string) []error {
 
 func (p *OPCUAPoint) validate(path string) []error {
 	var errs []error
-	if p.Name == "" {
-		errs = append(errs, Errorf(path+".name", "is required"))
+	if err := CheckIdent(path+".name", p.Name); err != nil {
+		errs = append(errs, err)
 	}
 	switch {
 	case p.Node != "" && p.Path != "":

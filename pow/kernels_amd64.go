@@ -8,7 +8,10 @@ import "golang.org/x/sys/cpu"
 func kernels() []kernel {
 	var ks []kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: transformAVX512})
+		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: newTransformAVX512()})
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
+		ks = append(ks, kernel{name: "avx512vl", lay: newLayout(4, plain), transform: newTransformAVX512VL()})
 	}
 	if cpu.X86.HasAVX2 {
 		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: transformAVX2})

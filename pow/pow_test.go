@@ -366,3 +366,37 @@ func FuzzSearchInput(f *testing.F) {
 		}
 	})
 }
+
+// With a tail plan, the positions the weight check reads still match the
+// scalar Curl (the sparse last rounds compute exactly what they need).
+func TestSparseTailMatchesScalarCurl(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, mwm := range []int{1, 9, 14, 27, 60} {
+		for _, impl := range Implementations() {
+			k, _ := pick(impl)
+			var st [stateTrits]int8
+			for i := range st {
+				st[i] = int8(r.IntN(3)) - 1
+			}
+			mid, a, b := k.lay.alloc(), k.lay.alloc(), k.lay.alloc()
+			k.lay.fill(mid, &st, 2)
+			k.transform(mid, a, b, newTailPlan(mwm))
+			for _, lane := range []int{0, 33, k.lanes() - 1} {
+				var in [stateTrits]int8
+				for i := range in {
+					in[i] = k.lay.get(mid, i, lane/64, lane%64)
+				}
+				curl.Transform(&in, curl.Rounds81)
+				for i := hashTrits - mwm; i < hashTrits; i++ {
+					if got := k.lay.get(a, i, lane/64, lane%64); got != in[i] {
+						t.Fatalf("%s mwm %d lane %d: trit %d = %d, scalar Curl %d", impl, mwm, lane, i, got, in[i])
+					}
+				}
+			}
+		}
+	}
+	if p := newTailPlan(14); p.rounds == 0 || p.rounds > maxTailRounds {
+		t.Errorf("mwm 14 plan has %d sparse rounds", p.rounds)
+	}
+}

@@ -18,6 +18,42 @@ func roundAVX2_2(dst, src *uint64)
 //go:noescape
 func roundAVX512(dst, src *uint64)
 
+//go:noescape
+func fusedAVX512(dst, src *uint64, tab *uint32)
+
+//go:noescape
+func fusedAVX512VL(dst, src *uint64, tab *uint32)
+
+//go:noescape
+func roundAVX512VL(dst, src *uint64)
+
+// newTransformAVX512VL is newTransformAVX512 on 256-bit registers.
+func newTransformAVX512VL() func(mid, a, b []uint64, _ *tailPlan) {
+	tab := fusedTable(2 * 4 * 8)
+	return func(mid, a, b []uint64, _ *tailPlan) {
+		m, x, y, t := &mid[0], &a[0], &b[0], &tab[0]
+		roundAVX512VL(x, m)
+		for r := 1; r < 81; r += 4 {
+			fusedAVX512VL(y, x, t)
+			fusedAVX512VL(x, y, t)
+		}
+	}
+}
+
+// fusedTable returns, for j = 0..729, the byte offsets (for a state with
+// stride bytes per position) of positions p(p(j)) and p(p(j)+1): the inputs
+// of the first round's output p(j) in a fused pair of rounds.
+func fusedTable(stride int) []uint32 {
+	p := schedule()
+	t := make([]uint32, 2*(stateTrits+1))
+	for j := 0; j <= stateTrits; j++ {
+		x := p[j]
+		t[2*j] = uint32(p[x] * stride)
+		t[2*j+1] = uint32(p[x+1] * stride)
+	}
+	return t
+}
+
 // transformAVX2 runs 81 rounds on 256 lanes from mid into a.
 func transformAVX2(mid, a, b []uint64, _ *tailPlan) {
 	m, x, y := &mid[0], &a[0], &b[0]
@@ -34,12 +70,16 @@ func transformAVX2(mid, a, b []uint64, _ *tailPlan) {
 	}
 }
 
-// transformAVX512 runs 81 rounds on 512 lanes from mid into a.
-func transformAVX512(mid, a, b []uint64, _ *tailPlan) {
-	m, x, y := &mid[0], &a[0], &b[0]
-	roundAVX512(x, m)
-	for r := 1; r < 81; r += 2 {
-		roundAVX512(y, x)
-		roundAVX512(x, y)
+// newTransformAVX512 returns a transform that runs 81 rounds on 512 lanes
+// from mid into a: one round, then 40 fused pairs.
+func newTransformAVX512() func(mid, a, b []uint64, _ *tailPlan) {
+	tab := fusedTable(2 * 8 * 8)
+	return func(mid, a, b []uint64, _ *tailPlan) {
+		m, x, y, t := &mid[0], &a[0], &b[0], &tab[0]
+		roundAVX512(x, m)
+		for r := 1; r < 81; r += 4 {
+			fusedAVX512(y, x, t)
+			fusedAVX512(x, y, t)
+		}
 	}
 }

@@ -89,8 +89,11 @@ func (r *Rule) Eval(s State, v *Values, now time.Time) (State, []Event) {
 		}
 		return State{Phase: Pending, Since: now, Firing: s.Firing}, nil
 	case Pending:
-		if r.condition(v, now) != yes {
+		switch r.condition(v, now) {
+		case no:
 			return State{Phase: Idle, Firing: s.Firing}, nil
+		case unknown: // points not read yet (just after a restart): the timer keeps running
+			return s, nil
 		}
 		if now.Sub(s.Since) >= r.For {
 			return r.fire(s, v, now)

@@ -14,7 +14,7 @@ import (
 
 // BenchmarkExtractJSON is the in-process reference: payload extraction only.
 func BenchmarkExtractJSON(b *testing.B) {
-	r, err := compile(config.MQTTTopic{Topic: "sensors/+/env", Device: "env-{1}", JSON: map[string]string{"t": "$.t", "h": "$.h"}})
+	r, err := compile(config.MQTTTopic{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"t": "$.t", "h": "$.h"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func BenchmarkIngestMosquitto(b *testing.B) {
 	br := testkit.StartMosquitto(b)
 	cfg := config.MQTT{
 		Broker: br.URL, Username: br.User, PasswordFile: br.PassFile, CAFile: br.CAFile,
-		Topics: []config.MQTTTopic{{Topic: "sensors/+/env", Device: "env-{1}", JSON: map[string]string{"t": "$.t", "h": "$.h"}}},
+		Topics: []config.MQTTTopic{{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"t": "$.t", "h": "$.h"}}},
 	}
 	a, err := New("env", cfg, nil, nil)
 	if err != nil {

@@ -61,8 +61,8 @@ func TestIntegrationMosquitto(t *testing.T) {
 	cfg := config.MQTT{
 		Broker: b.URL, Username: b.User, PasswordFile: b.PassFile, CAFile: b.CAFile, QoS: 1,
 		Topics: []config.MQTTTopic{
-			{Topic: "sensors/+/env", Device: "env-{1}", JSON: map[string]string{"temperature": "$.t", "humidity": "$.h"}},
-			{Topic: "plant/+/level", Device: "tank-{1}", Value: "plain", Point: "level", Unit: "m"},
+			{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"temperature": "$.t", "humidity": "$.h"}},
+			{Topic: "plant/+/level", Device: "tank_{1}", Value: "plain", Point: "level", Unit: "m"},
 			{Topic: "legacy/#", Device: "legacy", KV: map[string]string{"flow": "F"}},
 		},
 	}
@@ -112,23 +112,23 @@ func TestIntegrationMosquitto(t *testing.T) {
 		}
 	}
 	waitFor(10*time.Second, "sensors/4/env", `{"t": 21.5, "h": 40}`, func(r adapters.Reading) bool {
-		return r.Device == "env-4" && r.Point == "temperature" && r.Value == adapters.Number(21.5)
+		return r.Device == "env_4" && r.Point == "temperature" && r.Value == adapters.Number(21.5)
 	})
 	waitFor(5*time.Second, "plant/2/level", "3.75", func(r adapters.Reading) bool {
-		return r.Device == "tank-2" && r.Point == "level" && r.Value == adapters.Number(3.75) && r.Unit == "m"
+		return r.Device == "tank_2" && r.Point == "level" && r.Value == adapters.Number(3.75) && r.Unit == "m"
 	})
 	waitFor(5*time.Second, "legacy/a/b", "F=12 X=1", func(r adapters.Reading) bool {
 		return r.Device == "legacy" && r.Point == "flow" && r.Value == adapters.Number(12)
 	})
 	before := a.Malformed()
 	waitFor(5*time.Second, "plant/9/level", "not-a-number", func(adapters.Reading) bool { return a.Malformed() > before })
-	waitFor(5*time.Second, "plant/8/level", "8", func(r adapters.Reading) bool { return r.Device == "tank-8" }) // still alive
+	waitFor(5*time.Second, "plant/8/level", "8", func(r adapters.Reading) bool { return r.Device == "tank_8" }) // still alive
 
 	b.Stop()
 	b.Start()
 	restarted := time.Now()
 	waitFor(5*time.Second, "sensors/5/env", `{"t": 5, "h": 1}`, func(r adapters.Reading) bool {
-		return r.Device == "env-5" && r.Gateway.After(restarted)
+		return r.Device == "env_5" && r.Gateway.After(restarted)
 	})
 	t.Logf("flowing again %s after the broker restart", time.Since(restarted).Round(time.Millisecond))
 }

@@ -125,6 +125,11 @@ func expand(tmpl, def string, caps []string) string {
 // naming every point it could not; a reading is never made up.
 func (r *route) extract(device, topic string, caps []string, payload []byte, now time.Time) ([]adapters.Reading, error) {
 	dev := expand(r.device, device, caps)
+	if r.device != "" && strings.Contains(r.device, "{") {
+		if err := config.CheckIdent("device", dev); err != nil {
+			return nil, fmt.Errorf("topic %s does not give a usable device name: %w", topic, err)
+		}
+	}
 	mk := func(point, unit string, v adapters.Value) adapters.Reading {
 		return adapters.Reading{Device: dev, Point: point, Value: v, Unit: unit, Quality: adapters.Good, Gateway: now}
 	}
@@ -132,6 +137,11 @@ func (r *route) extract(device, topic string, caps []string, payload []byte, now
 	case formatPlain:
 		last := topic[strings.LastIndexByte(topic, '/')+1:]
 		point := expand(r.point, last, caps)
+		if r.point == "" || strings.Contains(r.point, "{") {
+			if err := config.CheckIdent("point", point); err != nil {
+				return nil, fmt.Errorf("topic %s does not give a usable point name: %w", topic, err)
+			}
+		}
 		v, err := parseScalar(strings.TrimSpace(string(payload)))
 		if err != nil {
 			return nil, fmt.Errorf("point %s: %w", point, err)

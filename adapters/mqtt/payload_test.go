@@ -46,9 +46,9 @@ func TestExtractReadsEveryFormat(t *testing.T) {
 		wantErr string
 	}{
 		{"json paths with a device template",
-			config.MQTTTopic{Topic: "sensors/+/env", Device: "env-{1}", JSON: map[string]string{"temperature": "$.t", "humidity": "$.env.h[1]"}, Units: map[string]string{"temperature": "°C"}},
+			config.MQTTTopic{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"temperature": "$.t", "humidity": "$.env.h[1]"}, Units: map[string]string{"temperature": "°C"}},
 			"sensors/7/env", `{"t": 21.5, "env": {"h": [0, "40"]}}`,
-			[]adapters.Reading{{Device: "env-7", Point: "humidity", Value: adapters.Number(40)}, {Device: "env-7", Point: "temperature", Value: adapters.Number(21.5), Unit: "°C"}}, ""},
+			[]adapters.Reading{{Device: "env_7", Point: "humidity", Value: adapters.Number(40)}, {Device: "env_7", Point: "temperature", Value: adapters.Number(21.5), Unit: "°C"}}, ""},
 		{"json missing key keeps the others",
 			config.MQTTTopic{Topic: "s/+", JSON: map[string]string{"a": "$.a", "b": "$.b"}},
 			"s/x", `{"a": true}`,
@@ -56,8 +56,8 @@ func TestExtractReadsEveryFormat(t *testing.T) {
 		{"json that is not json",
 			config.MQTTTopic{Topic: "s/+", JSON: map[string]string{"a": "$.a"}}, "s/x", `{"a":`, nil, "not JSON"},
 		{"plain number names the point after the topic",
-			config.MQTTTopic{Topic: "plant/+/level", Device: "tank-{1}", Value: "plain", Point: "level", Unit: "m"},
-			"plant/3/level", " 2.25\n", []adapters.Reading{{Device: "tank-3", Point: "level", Value: adapters.Number(2.25), Unit: "m"}}, ""},
+			config.MQTTTopic{Topic: "plant/+/level", Device: "tank_{1}", Value: "plain", Point: "level", Unit: "m"},
+			"plant/3/level", " 2.25\n", []adapters.Reading{{Device: "tank_3", Point: "level", Value: adapters.Number(2.25), Unit: "m"}}, ""},
 		{"plain defaults to the last level",
 			config.MQTTTopic{Topic: "plant/#", Value: "plain"}, "plant/pump/on", "ON", []adapters.Reading{{Device: "dev", Point: "on", Value: adapters.Bool(true)}}, ""},
 		{"plain garbage",
@@ -65,6 +65,11 @@ func TestExtractReadsEveryFormat(t *testing.T) {
 		{"key=value with mixed separators",
 			config.MQTTTopic{Topic: "legacy/+", Device: "{1}", KV: map[string]string{"flow": "F", "pressure": "P"}},
 			"legacy/m1", "F=12.5, P=3;X=1", []adapters.Reading{{Device: "m1", Point: "flow", Value: adapters.Number(12.5)}, {Device: "m1", Point: "pressure", Value: adapters.Number(3)}}, ""},
+		{"a topic level that makes no identifier is malformed",
+			config.MQTTTopic{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"t": "$.t"}},
+			"sensors/hall-3/env", `{"t": 1}`, nil, `topic sensors/hall-3/env does not give a usable device name: device: "env_hall-3" may contain only letters`},
+		{"a last level that makes no point name is malformed",
+			config.MQTTTopic{Topic: "plant/#", Value: "plain"}, "plant/pump/2", "1", nil, `does not give a usable point name: point: "2" must start with a letter`},
 		{"key=value without =",
 			config.MQTTTopic{Topic: "legacy/+", KV: map[string]string{"flow": "F"}}, "legacy/m1", "F12", nil, "not key=value"},
 	}
@@ -106,7 +111,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add("sensors/x/env", []byte("t=\x00&&=;"))
 	var routes []*route
 	for _, t := range []config.MQTTTopic{
-		{Topic: "sensors/+/env", Device: "env-{1}", JSON: map[string]string{"t": "$.t", "h": "$.env.h[1]", "q": "$['a b'][0]"}},
+		{Topic: "sensors/+/env", Device: "env_{1}", JSON: map[string]string{"t": "$.t", "h": "$.env.h[1]", "q": "$['a b'][0]"}},
 		{Topic: "sensors/#", Value: "plain", Point: "{1}"},
 		{Topic: "+/+/+", Device: "{2}", KV: map[string]string{"t": "t", "F": "F"}},
 	} {

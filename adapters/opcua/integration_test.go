@@ -299,8 +299,12 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 		}
 		c := runAdapter(t, a)
 		c.waitFor(t, 10*time.Second, "first value", 0, func(r adapters.Reading) bool { return r.Point == "temp_sub" })
+		t0 := time.Now()
 		srv.stop()
+		t.Logf("DEBUG stop took %s", time.Since(t0))
+		t0 = time.Now()
 		srv.start()
+		t.Logf("DEBUG start took %s", time.Since(t0))
 		restarted := time.Now()
 		from := c.len()
 		for _, name := range []string{"temp_sub", "temp_poll"} {

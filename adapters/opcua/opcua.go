@@ -42,7 +42,23 @@ type Adapter struct {
 
 	mu   sync.Mutex
 	sess *session // the live session, nil between Runs
+
+	// A server presenting another certificate than the pinned one is asked
+	// again every pinRetry; the mismatch is logged at Error when first seen,
+	// when the presented certificate changes, and at most every
+	// mismatchLogEvery otherwise. Only Run touches these.
+	pinRetry         time.Duration
+	mismatchLogEvery time.Duration
+	now              func() time.Time
+	lastMismatchLog  time.Time
+	lastMismatchGot  string
 }
+
+// Defaults of the certificate-mismatch retry and its log rate.
+const (
+	defaultPinRetry         = 2 * time.Second
+	defaultMismatchLogEvery = time.Minute
+)
 
 // session is what one Run connected: the client and the resolved nodes.
 type session struct {
@@ -66,7 +82,8 @@ func New(device string, cfg config.OPCUA, h *adapters.Health, log *slog.Logger) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Adapter{device: device, cfg: cfg, health: h, log: log, index: map[string]int{}}
+	a := &Adapter{device: device, cfg: cfg, health: h, log: log, index: map[string]int{},
+		pinRetry: defaultPinRetry, mismatchLogEvery: defaultMismatchLogEvery, now: time.Now}
 	for i, p := range cfg.Points {
 		a.index[p.Name] = i
 	}
@@ -106,7 +123,58 @@ func (a *Adapter) timeout() time.Duration {
 // sends readings to out until ctx ends (it returns ctx.Err()) or the
 // connection breaks (it returns why). Each call builds a new session and new
 // subscriptions.
+//
+// A server presenting another certificate than the pinned one is refused but
+// not given up on: Run records the [*CertificateMismatchError] in the
+// device's health, logs it at Error (once, then at most once a minute while it
+// persists) and asks the server again every 2 s, until ctx ends or the
+// server presents the pinned certificate again.
 func (a *Adapter) Run(ctx context.Context, out chan<- adapters.Reading) error {
+	for {
+		err := a.runSession(ctx, out)
+		mm, ok := errors.AsType[*CertificateMismatchError](err)
+		if !ok || ctx.Err() != nil {
+			return err
+		}
+		a.refused(mm)
+		t := time.NewTimer(a.pinRetry)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// refused records a certificate mismatch: in the health every time, in the
+// log at Error when it is new, when the server's certificate changed, or when
+// mismatchLogEvery has passed since the last Error.
+func (a *Adapter) refused(mm *CertificateMismatchError) {
+	a.health.Fail(mm)
+	now := a.now()
+	if a.lastMismatchLog.IsZero() || mm.Got != a.lastMismatchGot || now.Sub(a.lastMismatchLog) >= a.mismatchLogEvery {
+		a.lastMismatchLog, a.lastMismatchGot = now, mm.Got
+		a.log.Error("server certificate does not match the pinned thumbprint, retrying",
+			"endpoint", mm.Endpoint, "pinned", mm.Want, "presented", mm.Got, "subject", mm.Subject,
+			"retry_every", a.pinRetry, "err", mm)
+		return
+	}
+	a.log.Debug("server certificate still does not match the pinned thumbprint", "endpoint", mm.Endpoint, "presented", mm.Got)
+}
+
+// mismatchGone forgets a logged mismatch once a session is open, so that a
+// later mismatch is logged at Error again.
+func (a *Adapter) mismatchGone() {
+	if !a.lastMismatchLog.IsZero() {
+		a.log.Info("server certificate matches the pinned thumbprint again", "endpoint", a.cfg.Endpoint)
+		a.lastMismatchLog, a.lastMismatchGot = time.Time{}, ""
+	}
+}
+
+// runSession is one session: connect, resolve, poll and subscribe until ctx
+// ends or the connection breaks.
+func (a *Adapter) runSession(ctx context.Context, out chan<- adapters.Reading) error {
 	// gopcua blocks on its state channel: drain it until the client is closed.
 	stateCh := make(chan opcua.ConnState, 8)
 	lost := make(chan struct{})
@@ -134,6 +202,7 @@ func (a *Adapter) Run(ctx context.Context, out chan<- adapters.Reading) error {
 	if err != nil {
 		return err
 	}
+	a.mismatchGone()
 	defer func() {
 		// Close the session politely even when ctx is done, but not forever.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +45,7 @@ import (
 //	  - action: boost
 //	    modbus: { address: tcp://10.0.3.50:502, unit: 1, register: holding 300, param: level, value: 100 }
 //	  - action: notify
-//	    mqtt: { broker: tcp://10.0.3.5:1883, topic: plant/helpers/{{helper}}/{{action}} }
+//	    mqtt: { broker: tcp://10.0.3.5:1883, topic: "plant/helpers/{{helper}}/{{action}}" }
 //	  - command: { run: [/usr/local/bin/on-reaction] }   # no action: every other action
 type helperConfig struct {
 	// Name is what the gateway calls the helper (helpers[].name).
@@ -258,7 +260,7 @@ func (c *helperConfig) Validate() error {
 	if c.Poll < 0 {
 		add("poll", "must not be negative")
 	}
-	if !slicesContains([]config.LogLevel{config.LogDebug, config.LogInfo, config.LogWarn, config.LogError}, c.LogLevel) {
+	if !slices.Contains([]config.LogLevel{config.LogDebug, config.LogInfo, config.LogWarn, config.LogError}, c.LogLevel) {
 		add("log_level", "unknown level %q (want debug, info, warn or error)", c.LogLevel)
 	}
 	if len(c.Handlers) == 0 {
@@ -298,6 +300,9 @@ func (c *helperConfig) Validate() error {
 			}
 			sec := m.section()
 			for _, fe := range config.FieldErrors(errors.Join(sec.Validate(p + ".modbus")...)) {
+				if strings.HasSuffix(fe.Path, ".writable") {
+					continue // said above, as a register that cannot be written
+				}
 				// The section's point is ours: report its fields at the handler.
 				fe.Path = strings.Replace(fe.Path, p+".modbus.points[0].", p+".modbus.", 1)
 				errs = append(errs, fe)
@@ -314,22 +319,18 @@ func (c *helperConfig) Validate() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	out := make([]error, len(errs))
-	for i, fe := range errs {
+	for _, fe := range errs {
 		fe.File = c.file
 		fe.Line, fe.Column = c.root.where(fe.Path)
+	}
+	slices.SortStableFunc(errs, func(a, b *config.FieldError) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	out := make([]error, len(errs))
+	for i, fe := range errs {
 		out[i] = fe
 	}
 	return errors.Join(out...)
-}
-
-func slicesContains[T comparable](s []T, v T) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func hasAnyPrefix(s string, prefixes ...string) bool {

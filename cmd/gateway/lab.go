@@ -53,10 +53,13 @@ func newLabCmd() *cobra.Command {
 
   - a Modbus TCP pump (temperature and vibration dynamics, a writable cooling register)
     and MQTT environment sensors on an embedded broker;
-  - a gateway polling them, with its local tangle node, device identities and the
-    lab's rules (see cmd/gateway/lab/rules.yaml);
-  - helper agents (cooling unit, maintenance robot, safety fence) that follow their
-    restricted MAM channels and answer on their own.
+  - an OPC UA boiler (gopcua server, pressure and temperature following a writable
+    burner setting) and a serial scale on a pseudo-terminal;
+  - three gateways peering over TLS on loopback: lab-gw1 is the coordinator, polls
+    the plant and runs the lab's rules (see cmd/gateway/lab/rules.yaml); lab-gw2 and
+    lab-gw3 are nodes that carry the helpers;
+  - helper agents (cooling unit and safety fence on gw2, maintenance robot on gw3)
+    that follow their restricted MAM channels over gossip and answer on their own.
 
 A scenario drives the plant, a live view shows readings, rule states, MAM messages,
 helper answers and PoW, and the run ends with a summary of reactions and outcomes.
@@ -65,7 +68,11 @@ The exit status is 0 when the scenario played out as expected.
 Scenarios:
   overheat        the pump heats up; the cooling unit is told to boost and cools it down
   sensor-dropout  the environment sensor goes silent for a while, then comes back
-  device-reboot   the pump's Modbus server goes away and comes back`,
+  device-reboot   the pump's Modbus server goes away and comes back
+  partition       gw2 and gw3 lose each other; reactions still flow through gw1, then they converge
+
+Use --broken-cooling to keep the cooling unit silent and watch the overheat
+reaction escalate, and --rules to try your own rules on the lab's plant.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLab(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -233,10 +240,11 @@ loop:
 // labLog records what happened for the live view and the summary.
 type labLog struct {
 	mu       sync.Mutex
-	events   []string            // rule events and helper answers, in order
-	shown    int                 // events already printed by the live view
+	events   []string             // rule events and helper answers, in order
+	shown    int                  // events already printed by the live view
 	times    map[string]time.Time // "reaction status" -> first time seen
-	outcomes map[string][]string // reaction -> every status, in order
+	marks    map[string]bool      // scenario milestones ("partitioned", "healed")
+	outcomes map[string][]string  // reaction -> every status, in order
 	values   map[string]adapters.Value
 	fired    map[string]int // rule -> firings
 	states   map[string]map[adapters.State]bool
@@ -261,7 +269,7 @@ func (l *labLog) sawState(device string, st adapters.State) bool {
 
 func newLabLog() *labLog {
 	return &labLog{outcomes: map[string][]string{}, values: map[string]adapters.Value{}, fired: map[string]int{},
-		states: map[string]map[adapters.State]bool{}, times: map[string]time.Time{}}
+		states: map[string]map[adapters.State]bool{}, times: map[string]time.Time{}, marks: map[string]bool{}}
 }
 
 func (l *labLog) ruleEvent(e rules.Event) {
@@ -316,6 +324,21 @@ func (l *labLog) when(reaction, status string) (time.Time, bool) {
 	defer l.mu.Unlock()
 	t, ok := l.times[reaction+" "+status]
 	return t, ok
+}
+
+// mark records a scenario milestone (and shows it in the live view).
+func (l *labLog) mark(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.marks[name] = true
+	l.events = append(l.events, time.Now().Format("15:04:05")+" lab: "+name)
+}
+
+// marked reports whether the milestone was recorded.
+func (l *labLog) marked(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.marks[name]
 }
 
 // drain returns the events not yet shown by the live view.

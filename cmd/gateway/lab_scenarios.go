@@ -138,6 +138,59 @@ var scenarios = map[string]scenario{
 			}},
 		},
 	},
+	"partition": {
+		describe: "the links between gw2 and gw3 are cut; the pump overheats and the environment sensor goes silent, reactions reach the cooling unit (on gw2) and the maintenance robot (on gw3) through gw1; the partition heals and the three nodes converge",
+		script: func(ctx context.Context, w *labWorld) error {
+			w.partition(true)
+			gw2, gw3 := w.gws[1], w.gws[2]
+			for len(gw2.peers()) != 1 || len(gw3.peers()) != 1 {
+				if err := after(ctx, 100*time.Millisecond); err != nil {
+					return err
+				}
+			}
+			w.rec.mark("partitioned")
+			w.pump.SetLoad(1)
+			w.sensorOn.Store(false)
+			if err := after(ctx, 8*time.Second); err != nil {
+				return err
+			}
+			w.sensorOn.Store(true)
+			for !w.rec.has("pump1-overheat", "resolved") || !w.rec.has("env-sensor-silent", "resolved") {
+				if err := after(ctx, 200*time.Millisecond); err != nil {
+					return err
+				}
+			}
+			w.pump.SetLoad(0.3)
+			w.pump.Bank.SetHolding(sim.PumpCooling, 20)
+			if len(gw2.peers()) != 1 || len(gw3.peers()) != 1 {
+				return fmt.Errorf("gw2 and gw3 reconnected while partitioned")
+			}
+			w.partition(false)
+			for len(gw2.peers()) != 2 || len(gw3.peers()) != 2 {
+				if err := after(ctx, 100*time.Millisecond); err != nil {
+					return err
+				}
+			}
+			w.rec.mark("healed")
+			<-ctx.Done()
+			return ctx.Err()
+		},
+		expect: []expectation{
+			marked("partitioned"),
+			outcome("pump1-overheat", "fired"),
+			outcome("pump1-overheat", "acknowledged"),
+			outcome("pump1-overheat", "done"),
+			outcome("pump1-overheat", "resolved"),
+			outcome("env-sensor-silent", "acknowledged"),
+			outcome("env-sensor-silent", "resolved"),
+			marked("healed"),
+			expectation{name: "nodes converged", met: func(w *labWorld) bool { return w.rec.marked("healed") && w.converged() }},
+		},
+	},
+}
+
+func marked(name string) expectation {
+	return expectation{name: name, met: func(w *labWorld) bool { return w.rec.marked(name) }}
 }
 
 func scenarioNames() []string {

@@ -17,9 +17,8 @@ func (w *labWorld) look() {
 	for name, st := range w.gw.devices.Health() {
 		w.rec.noteState(name, st.State)
 	}
-	w.peerCounts = w.peerCounts[:0]
-	for _, gw := range w.gws {
-		w.peerCounts = append(w.peerCounts, len(gw.peers()))
+	for i, gw := range w.gws {
+		w.peerCounts[i] = len(gw.peers())
 	}
 }
 

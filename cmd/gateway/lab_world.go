@@ -54,8 +54,8 @@ type labWorld struct {
 	gws   []*gateway
 	links []*labLink // gw2->gw3 and gw3->gw2: the partition scenario cuts them
 
-	agents    []*helper.Agent
-	helperDBs []*bolt.DB
+	agents     []*helper.Agent
+	helperDBs  []*bolt.DB
 	peerCounts []int // connected peers per gateway at the last look (the view updates it)
 
 	// coolingBroken makes the cooling unit ignore its channel (escalation tests).
@@ -225,6 +225,7 @@ func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (
 		w.gws = append(w.gws, gw)
 	}
 	w.gw = w.gws[0]
+	w.peerCounts = make([]int, len(w.gws))
 
 	// Helper agents follow the coordinator's channels through their own
 	// gateway's node, and answer through it: reactions and answers travel

@@ -30,17 +30,23 @@ func opcuaCertDir(stateDir string) string { return filepath.Join(stateDir, "tls"
 
 // opcuaFactory is opcua.Factory with cert_dir defaulting to
 // <stateDir>/tls/opcua (the adapter refuses an empty one unless the security
-// policy is None). The device's configuration is copied, not changed, so a
-// reload still compares the configuration as written.
+// policy is None).
 func opcuaFactory(stateDir string) adapters.Factory {
 	return func(dev config.Device, h *adapters.Health, log *slog.Logger) (adapters.Adapter, error) {
-		if dev.OPCUA != nil && dev.OPCUA.CertDir == "" {
-			o := *dev.OPCUA
-			o.CertDir = opcuaCertDir(stateDir)
-			dev.OPCUA = &o
-		}
-		return opcua.Factory(dev, h, log)
+		return opcua.Factory(withOPCUACertDir(dev, stateDir), h, log)
 	}
+}
+
+// withOPCUACertDir returns dev with an empty opcua.cert_dir set to
+// <stateDir>/tls/opcua. The section is copied, not changed, so a reload still
+// compares the configuration as written.
+func withOPCUACertDir(dev config.Device, stateDir string) config.Device {
+	if dev.OPCUA != nil && dev.OPCUA.CertDir == "" {
+		o := *dev.OPCUA
+		o.CertDir = opcuaCertDir(stateDir)
+		dev.OPCUA = &o
+	}
+	return dev
 }
 
 // publishMQTT sends a rule's mqtt action to the northbound broker.

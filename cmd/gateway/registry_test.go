@@ -2,83 +2,54 @@ package main
 
 import (
 	"log/slog"
-	"net"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/tanglegate/gateway/adapters"
 	"github.com/tanglegate/gateway/adapters/opcua"
 	"github.com/tanglegate/gateway/config"
 )
 
-// closedEndpoint returns an opc.tcp URL where nothing listens.
-func closedEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "opc.tcp://" + addr
-}
-
 func TestOPCUACertDirDefaultsToStateDir(t *testing.T) {
 	t.Parallel()
 	secured := func(certDir string) config.Device {
 		return config.Device{Name: "boiler", OPCUA: &config.OPCUA{
-			Endpoint: closedEndpoint(t),
+			Endpoint: "opc.tcp://127.0.0.1:4840",
 			Security: config.OPCUASecurity{Policy: "Basic256Sha256", Mode: "SignAndEncrypt",
 				ServerCert: "sha256:9a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e77"},
 			CertDir: certDir,
-			Timeout: config.Duration(2 * time.Second),
 			Points:  []config.OPCUAPoint{{Name: "pressure", Node: "ns=2;s=Drum.Pressure"}},
 		}}
 	}
 	if _, err := opcua.Factory(secured(""), nil, slog.New(slog.DiscardHandler)); err == nil {
-		t.Fatal("opcua.Factory accepted a secured device without cert_dir; the default is no longer needed here")
+		t.Fatal("opcua.Factory accepted a secured device without cert_dir; the default is no longer needed")
 	}
+	state := filepath.Join(t.TempDir(), "state")
 	cases := []struct {
 		name    string
-		certDir string // as configured
-		want    string // where the certificate must appear; "STATE" is the state dir
+		dev     config.Device
+		wantDir string
 	}{
-		{name: "an empty cert_dir becomes state_dir/tls/opcua", certDir: "", want: "STATE/tls/opcua"},
-		{name: "a configured cert_dir is kept", certDir: "OWN", want: "OWN"},
+		{name: "an empty cert_dir becomes state_dir/tls/opcua", dev: secured(""), wantDir: filepath.Join(state, "tls", "opcua")},
+		{name: "a configured cert_dir is kept", dev: secured("/etc/tanglegate/opcua"), wantDir: "/etc/tanglegate/opcua"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			state, own := t.TempDir(), t.TempDir()
-			expand := func(s string) string {
-				switch {
-				case s == "OWN":
-					return own
-				case len(s) >= 5 && s[:5] == "STATE":
-					return state + s[5:]
-				}
-				return s
+			written := tc.dev.OPCUA.CertDir
+			got := withOPCUACertDir(tc.dev, state)
+			if got.OPCUA.CertDir != tc.wantDir {
+				t.Errorf("cert_dir = %q, want %q", got.OPCUA.CertDir, tc.wantDir)
 			}
-			dev := secured(expand(tc.certDir))
-			reg := defaultRegistry(state)
-			a, err := reg.New(dev, adapters.NewHealth(), slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatalf("build adapter: %v", err)
+			if tc.dev.OPCUA.CertDir != written {
+				t.Errorf("the configured device was changed: cert_dir %q", tc.dev.OPCUA.CertDir)
 			}
-			if dev.OPCUA.CertDir != expand(tc.certDir) {
-				t.Errorf("the device's configuration was changed: cert_dir %q", dev.OPCUA.CertDir)
-			}
-			// Run creates the application certificate before it dials; the
-			// endpoint is closed, so Run then fails.
-			out := make(chan adapters.Reading, 1)
-			if err := a.Run(t.Context(), out); err == nil {
-				t.Fatal("Run against a closed endpoint succeeded")
-			}
-			if _, err := os.Stat(filepath.Join(expand(tc.want), "gateway.pem")); err != nil {
-				t.Errorf("application certificate not in %s: %v", expand(tc.want), err)
+			if _, err := defaultRegistry(state).New(tc.dev, adapters.NewHealth(), slog.New(slog.DiscardHandler)); err != nil {
+				t.Errorf("the gateway's registry refused the device: %v", err)
 			}
 		})
+	}
+	if got := withOPCUACertDir(config.Device{Name: "pump"}, state); got.OPCUA != nil {
+		t.Error("a device without an opcua section got one")
 	}
 }

@@ -75,6 +75,7 @@ for the ternary tools that work on trytes from stdin.`,
 		newMamCmd(),
 		newRulesCmd(),
 		newTrustCmd(),
+		newIdentityCmd(),
 		newSeedCmd(),
 		newHelperCmd(),
 	)

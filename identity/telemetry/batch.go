@@ -65,11 +65,12 @@ func newBuilder(gateway, stream string) *builder {
 
 // timeOf returns the reading's time (source, else gateway) and whether it is
 // the gateway's.
+// Monotonic clock readings are stripped: offsets are wall-clock differences.
 func timeOf(r adapters.Reading) (time.Time, bool) {
 	if r.Source.IsZero() {
-		return r.Gateway, true
+		return r.Gateway.Round(0), true
 	}
-	return r.Source, false
+	return r.Source.Round(0), false
 }
 
 // cost returns the bytes adding r would add and its sample.

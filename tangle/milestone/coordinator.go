@@ -48,18 +48,6 @@ func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
 		return 0, fmt.Errorf("milestone: this node is not the coordinator")
 	}
 	latest, _ := t.Milestones()
-	var index uint32
-	err := t.db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketRoot).Bucket(bucketMeta)
-		index = max(getU32(meta.Get(keyNext)), latest.Index+1, 1)
-		if index >= 1<<t.cfg.Depth {
-			return fmt.Errorf("merkle tree of depth %d is exhausted", t.cfg.Depth)
-		}
-		return meta.Put(keyNext, u32(index+1))
-	}) // bbolt fsyncs the commit before Update returns
-	if err != nil {
-		return 0, fmt.Errorf("persist next milestone index: %w", err)
-	}
 	mwm := t.n.Config().MWM
 	now := time.Now()
 	prev := latest.Hash // null hash before the first milestone
@@ -102,6 +90,21 @@ func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
 		}
 		checkpoints = append(checkpoints, out[0])
 		n++
+	}
+	if n == 0 && latest.Index > 0 {
+		return 0, nil // nothing new to confirm: save the key
+	}
+	var index uint32
+	err = t.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketRoot).Bucket(bucketMeta)
+		index = max(getU32(meta.Get(keyNext)), latest.Index+1, 1)
+		if index >= 1<<t.cfg.Depth {
+			return fmt.Errorf("merkle tree of depth %d is exhausted", t.cfg.Depth)
+		}
+		return meta.Put(keyNext, u32(index+1))
+	}) // bbolt fsyncs the commit before Update returns, before we sign
+	if err != nil {
+		return 0, fmt.Errorf("persist next milestone index: %w", err)
 	}
 	ms, err := t.build(ctx, index, prev, branch, now)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 const (
 	testMWM   = 2
-	testDepth = 7
+	testDepth = 8
 	cooSeed   = "TANGLEGATE9TEST9COORDINATOR9SEED"
 )
 

@@ -2,4 +2,4 @@
 
 package milestone_test
 
-const manyTxs = 10000
+const manyTxs = 300

@@ -10,9 +10,6 @@ func kernels() []kernel {
 	if cpu.X86.HasAVX512F {
 		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: newTransformAVX512()})
 	}
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL {
-		ks = append(ks, kernel{name: "avx512vl", lay: newLayout(4, plain), transform: newTransformAVX512VL()})
-	}
 	if cpu.X86.HasAVX2 {
 		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: transformAVX2})
 	}

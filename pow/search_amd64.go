@@ -21,25 +21,6 @@ func roundAVX512(dst, src *uint64)
 //go:noescape
 func fusedAVX512(dst, src *uint64, tab *uint32)
 
-//go:noescape
-func fusedAVX512VL(dst, src *uint64, tab *uint32)
-
-//go:noescape
-func roundAVX512VL(dst, src *uint64)
-
-// newTransformAVX512VL is newTransformAVX512 on 256-bit registers.
-func newTransformAVX512VL() func(mid, a, b []uint64, _ *tailPlan) {
-	tab := fusedTable(2 * 4 * 8)
-	return func(mid, a, b []uint64, _ *tailPlan) {
-		m, x, y, t := &mid[0], &a[0], &b[0], &tab[0]
-		roundAVX512VL(x, m)
-		for r := 1; r < 81; r += 4 {
-			fusedAVX512VL(y, x, t)
-			fusedAVX512VL(x, y, t)
-		}
-	}
-}
-
 // fusedTable returns, for j = 0..729, the byte offsets (for a state with
 // stride bytes per position) of positions p(p(j)) and p(p(j)+1): the inputs
 // of the first round's output p(j) in a fused pair of rounds.

@@ -32,7 +32,7 @@ type pollResult struct {
 // pollBench is one bus mode of `bench poll`; other buses add theirs to pollBenches.
 type pollBench func(ctx context.Context, devices, points int, d time.Duration) (pollResult, error)
 
-var pollBenches = map[string]pollBench{"modbus": benchPollModbus}
+var pollBenches = map[string]pollBench{"modbus": benchPollModbus, "opcua": benchPollOPCUA, "mqtt": benchPollMQTT}
 
 func newBenchPollCmd() *cobra.Command {
 	var (
@@ -48,7 +48,7 @@ func newBenchPollCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, ok := pollBenches[bus]
 			if !ok {
-				return fmt.Errorf("bench poll: unknown --bus %q (have modbus)", bus)
+				return fmt.Errorf("bench poll: unknown --bus %q (have modbus, opcua, mqtt)", bus)
 			}
 			res, err := b(cmd.Context(), devices, points, dur)
 			if err != nil {
@@ -63,7 +63,7 @@ func newBenchPollCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	cmd.Flags().StringVar(&bus, "bus", "modbus", "bus to benchmark: modbus")
+	cmd.Flags().StringVar(&bus, "bus", "modbus", "bus to benchmark: modbus, opcua (subscriptions) or mqtt (ingest)")
 	cmd.Flags().IntVar(&devices, "devices", 4, "simulated devices polled in parallel")
 	cmd.Flags().IntVar(&points, "points", 250, "float32 points per device (contiguous holding registers)")
 	cmd.Flags().DurationVar(&dur, "duration", 3*time.Second, "how long to poll")

@@ -49,6 +49,7 @@ type gateway struct {
 	react    *reactions
 	metrics  *metrics
 	queue    queue
+	tel      *telemetryRuntime
 	gossip   *gossip.Gossip // nil without peers (guarded by mu)
 
 	readings chan adapters.Reading
@@ -114,6 +115,9 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (g *g
 	if err != nil {
 		return nil, err
 	}
+	if g.tel, err = g.startTelemetry(); err != nil {
+		return nil, err
+	}
 	g.metrics = newMetrics()
 	g.devices = adapters.NewManager(opts.registry, g.readings, log.With("component", "adapters"), adapters.SuperviseOptions{})
 	rs, err := rules.LoadFiles(cfg.Rules, rules.EnvFromConfig(cfg))
@@ -158,6 +162,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	eg.Go(func() error { return g.fanout(ctx, ruleIn) })
 	eg.Go(func() error { return g.watchIdentities(ctx) })
 	eg.Go(func() error { return g.react.Run(ctx) })
+	eg.Go(func() error { return g.tel.Run(ctx) })
 	if r, ok := g.queue.(interface{ Run(context.Context) error }); ok {
 		eg.Go(func() error { return r.Run(ctx) })
 	}
@@ -210,6 +215,9 @@ func (g *gateway) fanout(ctx context.Context, rulesIn chan<- adapters.Reading) e
 			if g.opts.onReading != nil {
 				g.opts.onReading(r)
 			}
+			if err := g.tel.Offer(ctx, r); err != nil {
+				return err
+			}
 			select {
 			case rulesIn <- r:
 			case <-ctx.Done():
@@ -236,11 +244,12 @@ func (g *gateway) watchIdentities(ctx context.Context) error {
 	for {
 		cfg := g.config()
 		for _, d := range cfg.Devices {
-			fp := fmt.Sprintf("%+v", deviceInfo(d, ""))
+			info := deviceInfo(d, g.tel.Root(d.Name))
+			fp := fmt.Sprintf("%+v", info)
 			if announced[d.Name] == fp {
 				continue
 			}
-			rec, published, err := g.ids.Announce(ctx, deviceInfo(d, ""))
+			rec, published, err := g.ids.Announce(ctx, info)
 			if err != nil {
 				g.log.Warn("announce device identity", "device", d.Name, "err", err)
 				continue

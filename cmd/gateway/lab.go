@@ -341,6 +341,19 @@ func (l *labLog) marked(name string) bool {
 	return l.marks[name]
 }
 
+// helpersDone returns the helpers that answered "done" to reaction.
+func (l *labLog) helpersDone(reaction string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, s := range l.outcomes[reaction] {
+		if h, ok := strings.CutSuffix(s, " "+rules.AnswerDone); ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // drain returns the events not yet shown by the live view.
 func (l *labLog) drain() []string {
 	l.mu.Lock()

@@ -54,6 +54,7 @@ hosts must send the API token (Authorization: Bearer <token>).`,
 	cmd.Flags().StringVar(&apiAddr, "api", "", "API listen address (overrides the config)")
 	cmd.Flags().StringVar(&dbPath, "db", "", "database file (default <state_dir>/gateway.db)")
 	cmd.Flags().IntVar(&mwm, "mwm", 0, "minimum weight magnitude (overrides the config)")
+	cmd.AddCommand(newNodeIDCmd())
 	return cmd
 }
 

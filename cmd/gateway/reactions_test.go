@@ -283,30 +283,40 @@ func exportChannel(t *testing.T, gw *gateway, root string, mode mam.Mode, sideKe
 		if err != nil {
 			t.Fatal(err)
 		}
-		bundles := map[string][]*tx.Transaction{}
-		for _, s := range trytes {
+		// Follow trunks from every tail: messages signed in the same second
+		// share a bundle hash, so it does not separate them.
+		byHash := map[string]*tx.Transaction{}
+		var tails []*tx.Transaction
+		for i, s := range trytes {
 			x, err := tx.Parse(s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			bundles[x.Bundle] = append(bundles[x.Bundle], x)
+			byHash[hashes[i]] = x
+			if x.CurrentIndex == 0 && x.Address == addr {
+				tails = append(tails, x)
+			}
 		}
 		next := ""
-		for _, txs := range bundles {
-			sort.Slice(txs, func(i, j int) bool { return txs[i].CurrentIndex < txs[j].CurrentIndex })
+		for _, x := range tails {
 			var payload strings.Builder
-			for _, x := range txs {
+			for {
 				payload.WriteString(x.SignatureMessageFragment)
+				if x.CurrentIndex == x.LastIndex {
+					break
+				}
+				if x = byHash[x.TrunkTransaction]; x == nil {
+					t.Fatalf("bundle on %s incomplete", addr)
+				}
 			}
 			p, err := mam.ParseMessage(payload.String(), root, sideKey)
 			if err != nil {
-				t.Logf("skip bundle on %.10s: %v", root, err)
-				continue // not a message of this channel (or a duplicate attachment)
+				t.Fatalf("message on %s: %v", addr, err)
 			}
 			out = append(out, mamjsParse{Payload: payload.String(), Root: root})
 			next = p.NextRoot
 		}
-		if next == root || len(bundles) == 0 {
+		if next == root || len(tails) == 0 {
 			break
 		}
 		root = next

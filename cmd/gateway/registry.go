@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -49,10 +48,8 @@ func withOPCUACertDir(dev config.Device, stateDir string) config.Device {
 	return dev
 }
 
-// publishMQTT sends a rule's mqtt action to the northbound broker.
-func (g *gateway) publishMQTT(_ context.Context, topic, payload string) error {
-	if g.config().MQTT == nil {
-		return fmt.Errorf("publish %q: no northbound mqtt broker configured (add an mqtt: section to gateway.yaml)", topic)
-	}
-	return fmt.Errorf("publish %q: northbound mqtt is not available in this build", topic)
+// publishMQTT sends a rule's mqtt action to the northbound broker (stored
+// and forwarded while the broker is down).
+func (g *gateway) publishMQTT(ctx context.Context, topic, payload string) error {
+	return g.tel.Event(ctx, topic, payload)
 }

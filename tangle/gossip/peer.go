@@ -262,6 +262,7 @@ func (g *Gossip) handle(ctx context.Context, raw net.Conn, want *peer) (err erro
 	_, solid, pruned := g.indexes()
 	c.send(heartbeatFrame(solid, pruned), false)
 	c.send(msRequestFrame(0), false)
+	g.sendTips(c)
 	var wg sync.WaitGroup
 	wg.Go(func() { c.writeLoop() })
 	defer wg.Wait()
@@ -271,6 +272,24 @@ func (g *Gossip) handle(ctx context.Context, raw net.Conn, want *peer) (err erro
 		g.punish(p, err)
 	}
 	return err
+}
+
+// sendTips offers a new peer our current tips, so that transactions made
+// while we were apart (a partition) reach it; it requests their parents.
+func (g *Gossip) sendTips(c *conn) {
+	tips, err := g.n.Store().Tips()
+	if err != nil {
+		return
+	}
+	txs, err := g.n.Store().GetMany(tips[:min(len(tips), 512)])
+	if err != nil {
+		return
+	}
+	for _, t := range txs {
+		if t != nil {
+			c.send(AppendFrame(nil, TypeTransaction, CompressTx(t.Raw)), true)
+		}
+	}
 }
 
 // punish backs off a peer that broke the protocol.

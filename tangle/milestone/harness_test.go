@@ -18,7 +18,6 @@ import (
 
 const (
 	testMWM   = 2
-	testDepth = 8
 	cooSeed   = "TANGLEGATE9TEST9COORDINATOR9SEED"
 )
 

@@ -2,4 +2,8 @@
 
 package milestone_test
 
-const manyTxs = 300
+// manyTxs is acceptance item 1's count; testDepth leaves room for its milestones.
+const (
+	manyTxs   = 10000
+	testDepth = 10
+)

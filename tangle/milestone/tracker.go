@@ -87,7 +87,7 @@ type Tracker struct {
 	cfg Config
 	log *slog.Logger
 
-	tree *Tree   // coordinator only
+	tree *Tree  // coordinator only
 	seed []int8 // coordinator only
 
 	mu        sync.Mutex
@@ -236,8 +236,8 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-func u64(v uint64) []byte   { return binary.BigEndian.AppendUint64(nil, v) }
-func u32(v uint32) []byte   { return binary.BigEndian.AppendUint32(nil, v) }
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 func getU32(b []byte) uint32 {
 	if len(b) != 4 {
 		return 0

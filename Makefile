@@ -36,3 +36,7 @@ bench:
 pi:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -ldflags '$(LDFLAGS)' -o dist/tanglegate-linux-arm64 ./cmd/gateway
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -ldflags '$(LDFLAGS)' -o dist/tanglegate-linux-armv7 ./cmd/gateway
+
+# ---- packaging (issue 10): make package, make package-test — see packaging/README.md ----
+include packaging/package.mk
+# ---- end packaging ----

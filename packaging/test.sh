@@ -221,7 +221,8 @@ probe() {
 	if has_cmd "$WORK/v1/bin/linux_amd64/tanglegate" tools pow; then
 		# The portable Go kernel with one worker is deterministic: the same nonce everywhere.
 		local tx
-		tx=$(yes TANGLEGATE9PACKAGE9TEST9 | head -c 4000 | tr -d '\n' | head -c 2673)
+		tx=$(printf 'TANGLEGATE9PACKAGE9TEST9%.0s' {1..112})
+		tx=${tx:0:2673}
 		echo "pow --impl go nonce: $("${run[@]}" tools pow --mwm 9 --impl go --threads 1 <<<"$tx" | cut -c 2647-)"
 		# The native kernel (SIMD where the CPU has it) finds some nonce; check its weight.
 		local hash
@@ -254,14 +255,20 @@ for p in "amd64 amd64 ''" "arm64 arm64 ''" "arm arm v7"; do
 	[ "$(jq -r .Architecture "$WORK/inspect-$1.json")" = "$2" ] || fail "skopeo inspect $1: wrong architecture"
 done
 cfg=$(skopeo inspect --config "oci-archive:$TAR:$TAG")
-echo "$cfg" | jq -c '.config | {User, Entrypoint, Cmd, Volumes, Healthcheck, ExposedPorts}'
+echo "$cfg" | jq -c '.config | {User, Entrypoint, Cmd, Volumes, ExposedPorts}'
 [ "$(echo "$cfg" | jq -r .config.User)" = "10001:10001" ] || fail "image user is not 10001:10001"
-[ "$(echo "$cfg" | jq -c .config.Healthcheck.Test)" = '["CMD","/usr/bin/tanglegate","version"]' ] || fail "no health check"
 echo "$cfg" | jq -e '.config.Volumes["/var/lib/tanglegate"]' >/dev/null || fail "no /var/lib/tanglegate volume"
-ok "skopeo: index with linux/amd64, linux/arm64, linux/arm/v7; user 10001, health check, volume"
+ok "skopeo: index with linux/amd64, linux/arm64, linux/arm/v7; user 10001, volume"
 
 mkdir -p "$WORK/layout"
 tar -xf "$TAR" -C "$WORK/layout"
+# skopeo shows the config through the OCI struct, which has no Healthcheck (a
+# Docker extension that Docker and Podman honour): read it from the blob.
+blob() { echo "$WORK/layout/blobs/${1/://}"; }
+mdigest=$(jq -r --arg t "$TAG-amd64" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$WORK/layout/index.json")
+hc=$(jq -c .config.Healthcheck "$(blob "$(jq -r .config.digest "$(blob "$mdigest")")")")
+echo "Healthcheck: $hc"
+[ "$(jq -c .Test <<<"$hc")" = '["CMD","/usr/bin/tanglegate","version"]' ] || fail "no health check in the image config"
 for arch in amd64 arm64; do
 	umoci unpack --image "$WORK/layout:$TAG-$arch" "$WORK/bundle-$arch" >/dev/null
 done

@@ -11,7 +11,7 @@ func kernels() []kernel {
 		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: newTransformAVX512()})
 	}
 	if cpu.X86.HasAVX2 {
-		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: transformAVX2})
+		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: newTransformAVX2()})
 	}
 	return append(ks, goKernel)
 }

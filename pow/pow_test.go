@@ -74,11 +74,15 @@ func randomTx(r *rand.Rand) string {
 	return string(b)
 }
 
-// skipHeavy skips MWM 14 work under the race detector, where it is ~10x slower.
+// heavy reports whether MWM 14 searches should run: not under the race
+// detector (~10x slower) nor under -short (used by the qemu runs).
+func heavy() bool { return !raceEnabled && !testing.Short() }
+
+// skipHeavy skips MWM 14 work unless heavy().
 func skipHeavy(t *testing.T) {
 	t.Helper()
-	if raceEnabled {
-		t.Skip("MWM 14 searches are skipped under -race; run `go test -run 'MWM14' ./pow/` without -race")
+	if !heavy() {
+		t.Skip("MWM 14 searches are skipped under -race and -short; run `go test -run 'MWM14' ./pow/` without them")
 	}
 }
 
@@ -133,7 +137,7 @@ func TestVectorsEveryImplMeetsMWM(t *testing.T) {
 		t.Run(impl, func(t *testing.T) {
 			t.Parallel()
 			for i, c := range loadPowVectors(t) {
-				if c.MWM > 9 && raceEnabled {
+				if c.MWM > 9 && !heavy() {
 					continue
 				}
 				n, err := SearchWith(t.Context(), c.Input, c.MWM, Options{Impl: impl})

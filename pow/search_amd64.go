@@ -35,19 +35,35 @@ func fusedTable(stride int) []uint32 {
 	return t
 }
 
-// transformAVX2 runs 81 rounds on 256 lanes from mid into a.
-func transformAVX2(mid, a, b []uint64, _ *tailPlan) {
-	m, x, y := &mid[0], &a[0], &b[0]
-	roundAVX2_0(x, m)
-	roundAVX2_1(y, x)
-	roundAVX2_2(x, y)
-	for r := 3; r < 81; r += 6 {
-		roundAVX2_0(y, x)
-		roundAVX2_1(x, y)
-		roundAVX2_2(y, x)
-		roundAVX2_0(x, y)
-		roundAVX2_1(y, x)
-		roundAVX2_2(x, y)
+//go:noescape
+func fusedAVX2_01(dst, src *uint64, tab *uint32)
+
+//go:noescape
+func fusedAVX2_12(dst, src *uint64, tab *uint32)
+
+//go:noescape
+func fusedAVX2_20(dst, src *uint64, tab *uint32)
+
+// newTransformAVX2 returns a transform that runs 81 rounds on 256 lanes from
+// mid into a: round 0, then 40 fused pairs whose plane encodings cycle
+// (1,2), (0,1), (2,0).
+func newTransformAVX2() func(mid, a, b []uint64, _ *tailPlan) {
+	tab := fusedTable(2 * 4 * 8)
+	return func(mid, a, b []uint64, _ *tailPlan) {
+		m, x, y, t := &mid[0], &a[0], &b[0], &tab[0]
+		roundAVX2_0(x, m)
+		for r := 1; r < 73; r += 12 { // 6 pairs (12 rounds) a time; 4 pairs follow
+			fusedAVX2_12(y, x, t)
+			fusedAVX2_01(x, y, t)
+			fusedAVX2_20(y, x, t)
+			fusedAVX2_12(x, y, t)
+			fusedAVX2_01(y, x, t)
+			fusedAVX2_20(x, y, t)
+		}
+		fusedAVX2_12(y, x, t)
+		fusedAVX2_01(x, y, t)
+		fusedAVX2_20(y, x, t)
+		fusedAVX2_12(x, y, t)
 	}
 }
 

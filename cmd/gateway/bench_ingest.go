@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +46,7 @@ type ingestResult struct {
 func newBenchIngestCmd() *cobra.Command {
 	var asJSON bool
 	var count, batch, writers int
-	var dir string
+	var dir, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "ingest",
 		Short: "Node ingest: tx/s with durable batches, getTrytes p99 while ingesting, RSS",
@@ -61,6 +62,17 @@ calls getTrytes over HTTP. Generation is not timed.`,
 				}
 				defer os.RemoveAll(d)
 				dir = d
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			res, err := benchIngest(cmd.Context(), filepath.Join(dir, "bench.db"), count, batch, writers)
 			if err != nil {
@@ -81,6 +93,7 @@ calls getTrytes over HTTP. Generation is not timed.`,
 	cmd.Flags().IntVar(&count, "count", 100_000, "transactions to ingest")
 	cmd.Flags().IntVar(&batch, "batch", 50, "transactions per Submit call")
 	cmd.Flags().IntVar(&writers, "writers", 8, "concurrent submitters")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (generation included) to this file")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the database (default: a temporary one)")
 	return cmd
 }
@@ -194,8 +207,12 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 		}
 		close(next)
 		wg.Wait()
+		submitted := time.Since(start)
 		if err := n.WaitSolidified(ctx); err != nil {
 			return nil, err
+		}
+		if os.Getenv("TG_BENCH_DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "chunk: submit %s, solidify wait %s\n", submitted, time.Since(start)-submitted)
 		}
 		elapsed += time.Since(start)
 		stopReader()

@@ -191,9 +191,16 @@ func measureIngest(ctx context.Context, adps []adapters.Adapter, d time.Duration
 			}
 		})
 	}
+	// The feeder stops first: gopcua's server deadlocks when a variable
+	// changes while a subscription on it is being deleted.
+	fctx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
 	var received atomic.Int64
-	wg.Go(func() { feed(ctx, &received) })
+	var feeding sync.WaitGroup
+	feeding.Go(func() { feed(fctx, &received) })
 	stop := func() error {
+		stopFeed()
+		feeding.Wait()
 		cancel()
 		wg.Wait()
 		select {

@@ -74,7 +74,11 @@ func TestIntegrationUnansweredReactionEscalates(t *testing.T) {
 			t.Errorf("no %s message for %s on its channel", action, helper)
 		}
 	}
-	got := strings.Join(auditEvents(auditEntries(t, w, ch, reaction)), ", ")
+	var got string
+	waitFor(t, 60*time.Second, "the safety fence's answer on the audit channel", func() bool {
+		got = strings.Join(auditEvents(auditEntries(t, w, ch, reaction)), ", ")
+		return strings.Contains(got, "safety-fence done")
+	})
 	for _, want := range []string{"fired", "unacknowledged", "escalated", "maintenance-robot done", "safety-fence done"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit trail %q lacks %q", got, want)
@@ -198,6 +202,17 @@ devices:
 		}
 		if !strings.Contains(body, `tanglegate_rule_events_total{event="fired",rule="pump1-hot"} 1`) {
 			return fmt.Errorf("not fired yet")
+		}
+		return nil
+	})
+	// The audit entry is the only bundle this gateway publishes (identities are off).
+	eventually(t, 60*time.Second, "the audit entry stored", func() error {
+		body, err := httpGet(t.Context(), "http://"+metricsAddr+"/metrics")
+		if err != nil {
+			return err
+		}
+		if !regexp.MustCompile(`(?m)^tanglegate_node_transactions_stored_total [1-9]`).MatchString(body) {
+			return fmt.Errorf("no transaction stored yet")
 		}
 		return nil
 	})

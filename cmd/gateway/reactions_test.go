@@ -193,7 +193,7 @@ func TestIntegrationOverheatReactionEndToEnd(t *testing.T) {
 
 	// The audit channel holds every step in order.
 	want := []string{"fired", "cooling-unit acknowledged", "cooling-unit done", "resolved"}
-	waitFor(t, 20*time.Second, "the audit trail", func() bool { return len(auditEntries(t, w, ch, reaction)) >= len(want) })
+	waitFor(t, 90*time.Second, "the audit trail", func() bool { return len(auditEntries(t, w, ch, reaction)) >= len(want) })
 	got := auditEvents(auditEntries(t, w, ch, reaction))
 	if !slices.Equal(got, want) {
 		t.Errorf("audit trail of %s: %q, want %q", reaction, got, want)

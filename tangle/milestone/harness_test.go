@@ -17,8 +17,8 @@ import (
 )
 
 const (
-	testMWM   = 2
-	cooSeed   = "TANGLEGATE9TEST9COORDINATOR9SEED"
+	testMWM = 2
+	cooSeed = "TANGLEGATE9TEST9COORDINATOR9SEED"
 )
 
 type network struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -43,14 +44,19 @@ type Bolt struct {
 	done    chan struct{}
 	closeMu sync.Once
 	closed  chan struct{}
+
+	pend pending
 }
 
 var _ Store = (*Bolt)(nil)
 
-// op is one caller's write, applied inside a shared transaction.
+// op is one caller's write, applied inside a shared transaction, or (fn
+// nil) a request to merge the pending index entries.
 type op struct {
 	fn   func(tx *bolt.Tx) error
 	done chan error
+	// after runs in the committer once fn's transaction committed.
+	after func()
 }
 
 // Open opens (creating if needed) the database file at path and returns a
@@ -96,7 +102,7 @@ func New(db *bolt.DB) (*Bolt, error) {
 				return err
 			}
 		}
-		return nil
+		return catchUp(tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create tangle buckets: %w", err)
@@ -108,6 +114,7 @@ func New(db *bolt.DB) (*Bolt, error) {
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
 	}
+	s.pend.active = newGeneration()
 	go s.commitLoop()
 	return s, nil
 }
@@ -131,17 +138,30 @@ func (s *Bolt) Close() error {
 	return err
 }
 
-// commitLoop applies queued ops, as many as are waiting, in one transaction.
+// mergeIdle merges pending index entries after this long without writes.
+const mergeIdle = 500 * time.Millisecond
+
+// commitLoop applies queued ops, as many as are waiting, in one
+// transaction, and merges pending index entries when enough have gathered
+// or writes pause.
 func (s *Bolt) commitLoop() {
 	defer close(s.done)
 	batch := make([]*op, 0, maxOpsPerBatch)
+	idle := time.NewTimer(mergeIdle)
+	defer idle.Stop()
 	for {
 		batch = batch[:0]
 		select {
 		case o := <-s.ops:
 			batch = append(batch, o)
+		case <-idle.C:
+			if err := s.merge(); err != nil {
+				idle.Reset(mergeIdle) // try again later; readers still see everything
+			}
+			continue
 		case <-s.quit:
 			s.drainClosed()
+			_ = s.merge() // on failure the next Open indexes the rest
 			return
 		}
 	fill:
@@ -153,8 +173,39 @@ func (s *Bolt) commitLoop() {
 				break fill
 			}
 		}
-		s.commit(batch)
+		var writes []*op
+		for _, o := range batch {
+			if o.fn == nil {
+				o.done <- s.merge()
+				continue
+			}
+			writes = append(writes, o)
+		}
+		if len(writes) > 0 {
+			t0 := time.Now()
+			s.commit(writes)
+			if os.Getenv("TG_STORE_DEBUG") != "" {
+				fmt.Fprintf(os.Stderr, "commit %d ops %s\n", len(writes), time.Since(t0))
+			}
+		}
+		if s.pend.size() >= mergeAt {
+			_ = s.merge() // on failure: retried at the next trigger
+		}
+		idle.Reset(mergeIdle)
 	}
+}
+
+// flush merges the pending index entries now.
+func (s *Bolt) flush() error {
+	o := &op{done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.closed:
+		return ErrClosed
+	case <-s.quit:
+		return ErrClosed
+	}
+	return <-o.done
 }
 
 func (s *Bolt) drainClosed() {
@@ -171,8 +222,14 @@ func (s *Bolt) drainClosed() {
 // commit runs all ops in one transaction; if that fails, each op runs alone
 // so that one bad op fails only its caller.
 func (s *Bolt) commit(batch []*op) {
+	finish := func(o *op, err error) {
+		if err == nil && o.after != nil {
+			o.after()
+		}
+		o.done <- err
+	}
 	if len(batch) == 1 {
-		batch[0].done <- s.db.Update(batch[0].fn)
+		finish(batch[0], s.db.Update(batch[0].fn))
 		return
 	}
 	var failed *op
@@ -187,7 +244,7 @@ func (s *Bolt) commit(batch []*op) {
 	})
 	if err == nil {
 		for _, o := range batch {
-			o.done <- nil
+			finish(o, nil)
 		}
 		return
 	}
@@ -198,13 +255,19 @@ func (s *Bolt) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
-		o.done <- s.db.Update(o.fn)
+		finish(o, s.db.Update(o.fn))
 	}
 }
 
 // write queues fn and waits for its durable commit.
 func (s *Bolt) write(fn func(tx *bolt.Tx) error) error {
-	o := &op{fn: fn, done: make(chan error, 1)}
+	return s.writeThen(fn, nil)
+}
+
+// writeThen is write with a function run by the committer right after the
+// commit succeeded (before the next transaction starts).
+func (s *Bolt) writeThen(fn func(tx *bolt.Tx) error, after func()) error {
+	o := &op{fn: fn, done: make(chan error, 1), after: after}
 	select {
 	case s.ops <- o:
 	case <-s.closed:
@@ -326,11 +389,12 @@ func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
 		ps[i] = prepared{tx: t, f: f, body: body}
 	}
 	added := make([]bool, len(txs))
-	err := s.write(func(tx *bolt.Tx) error {
+	var fresh []pendingTx
+	err := s.writeThen(func(tx *bolt.Tx) error {
 		clear(added)
+		fresh = fresh[:0]
 		r := root(tx)
-		hb, tb, tips := r.Bucket(bucketHash), r.Bucket(bucketTx), r.Bucket(bucketTips)
-		appr := r.Bucket([]byte{byte(ByApprovee)})
+		hb, tb := r.Bucket(bucketHash), r.Bucket(bucketTx)
 		n := 0
 		for i := range ps {
 			p := &ps[i]
@@ -350,29 +414,13 @@ func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
 			if err := hb.Put(h[:], encodeMeta(seq, p.tx.Meta)); err != nil {
 				return err
 			}
-			for _, e := range indexEntries(h, &p.f) {
-				if err := r.Bucket(e[0]).Put(e[1], nil); err != nil {
-					return err
-				}
-			}
-			// Tips: the new tx is one unless something already approves it;
-			// its parents no longer are.
-			if c := appr.Cursor(); !hasPrefix(c, h[:]) {
-				if err := tips.Put(h[:], present); err != nil {
-					return err
-				}
-			}
-			if err := tips.Delete(p.f.Trunk[:]); err != nil {
-				return err
-			}
-			if err := tips.Delete(p.f.Branch[:]); err != nil {
-				return err
-			}
+			// Index entries and tips follow in the next merge (pending.go).
+			fresh = append(fresh, pendingTx{seq: seq, hash: h, f: p.f})
 			added[i] = true
 			n++
 		}
 		return addCount(r, n)
-	})
+	}, func() { s.pend.add(fresh) })
 	if err != nil {
 		return nil, fmt.Errorf("store %d transactions: %w", len(txs), err)
 	}
@@ -411,6 +459,12 @@ func (s *Bolt) Count() (uint64, error) {
 
 // Find returns the union of hashes indexed under keys.
 func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
+	// Pending entries first: a merge that commits after this read puts
+	// them into the bbolt snapshot read below, so none can be missed.
+	var pend []Hash
+	for _, key := range keys {
+		s.pend.find(idx, key, func(h Hash) error { pend = append(pend, h); return nil })
+	}
 	var out []Hash
 	err := s.view(func(r *bolt.Bucket) error {
 		b := r.Bucket([]byte{byte(idx)})
@@ -418,6 +472,17 @@ func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
 			return fmt.Errorf("find by %s: no such index", idx)
 		}
 		seen := make(map[Hash]struct{})
+		visit := func(h Hash) error {
+			if _, dup := seen[h]; dup {
+				return nil
+			}
+			seen[h] = struct{}{}
+			if limit > 0 && len(out) >= limit {
+				return ErrTooMany
+			}
+			out = append(out, h)
+			return nil
+		}
 		c := b.Cursor()
 		for _, key := range keys {
 			for k, _ := c.Seek(key); k != nil && bytes.HasPrefix(k, key); k, _ = c.Next() {
@@ -426,14 +491,14 @@ func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
 				}
 				var h Hash
 				copy(h[:], k[len(key):])
-				if _, dup := seen[h]; dup {
-					continue
+				if err := visit(h); err != nil {
+					return err
 				}
-				seen[h] = struct{}{}
-				if limit > 0 && len(out) >= limit {
-					return ErrTooMany
-				}
-				out = append(out, h)
+			}
+		}
+		for _, h := range pend {
+			if err := visit(h); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -503,8 +568,12 @@ func (s *Bolt) SetConfirmed(hs []Hash, index uint32) error {
 	return nil
 }
 
-// Tips returns the transactions nobody approves yet.
+// Tips returns the transactions nobody approves yet. It merges pending
+// index entries first.
 func (s *Bolt) Tips() ([]Hash, error) {
+	if err := s.flush(); err != nil {
+		return nil, fmt.Errorf("read tips: %w", err)
+	}
 	var out []Hash
 	err := s.view(func(r *bolt.Bucket) error {
 		return r.Bucket(bucketTips).ForEach(func(k, _ []byte) error {

@@ -511,7 +511,7 @@ func runHelper(ctx context.Context, cfg *helperConfig, log *slog.Logger) error {
 		node.Client = &http.Client{Transport: bearer{token: strings.TrimSpace(string(tok))}}
 	}
 	handlers := &helperHandlers{cfg: cfg, pool: modbus.NewPool(), log: log}
-	a, err := helper.New(helper.Options{Name: cfg.Name, GatewayRoot: cfg.GatewayRoot, SideKey: side, Poll: cfg.Poll.D()},
+	a, err := helper.New(helper.Options{Name: cfg.Name, GatewayRoot: cfg.GatewayRoot, SideKey: side, Poll: cfg.Poll.D(), Position: helper.BoltPosition{DB: db}},
 		seed, node, node, channels, handlers, log.With("component", "helper"))
 	if err != nil {
 		return err

@@ -37,6 +37,10 @@ type Options struct {
 	SideKey     string        // side key shared with the gateway (up to 81 trytes)
 	Poll        time.Duration // how often to look for new reactions (default 1s)
 	Now         func() time.Time
+	// Position, when set, keeps the read position across restarts, so old
+	// reactions are not handled again. A crash between handling a reaction
+	// and saving the position handles that one reaction again (at least once).
+	Position PositionStore
 }
 
 // Agent follows a gateway channel and answers reactions.
@@ -98,10 +102,20 @@ func New(opt Options, seed string, node mam.Node, pub mam.Publisher, channels *m
 	} else if err != nil {
 		return nil, fmt.Errorf("helper %s: answer channel: %w", opt.Name, err)
 	}
-	return &Agent{
+	a := &Agent{
 		opt: opt, node: node, pub: pub, channels: channels, handler: h, log: log,
 		cursor: mam.Cursor{Root: opt.GatewayRoot}, channel: AnswerChannel,
-	}, nil
+	}
+	if opt.Position != nil {
+		c, ok, err := opt.Position.LoadPosition()
+		if err != nil {
+			return nil, err
+		}
+		if ok && c.Root != "" {
+			a.cursor = c
+		}
+	}
+	return a, nil
 }
 
 // Root returns the root of the agent's answer channel's first tree: the
@@ -147,8 +161,27 @@ func (a *Agent) Poll(ctx context.Context) error {
 			a.log.Warn("unexpected message on the gateway channel", "helper", a.opt.Name, "schema", r.Schema)
 			return nil
 		}
-		return a.handle(ctx, r)
+		if err := a.handle(ctx, r); err != nil {
+			return err
+		}
+		return a.savePosition(f)
 	})
+}
+
+// savePosition records that the message f has been handled. Follow marks it
+// seen only after the callback returns, so the saved cursor includes it here.
+func (a *Agent) savePosition(f mam.Fetched) error {
+	if a.opt.Position == nil {
+		return nil
+	}
+	c := mam.Cursor{Root: a.cursor.Root, Seen: map[int]bool{f.Index: true}}
+	for i := range a.cursor.Seen {
+		c.Seen[i] = true
+	}
+	if f.Root != c.Root { // Follow moved on to the next tree
+		c = mam.Cursor{Root: f.Root, Seen: map[int]bool{f.Index: true}}
+	}
+	return a.opt.Position.SavePosition(c)
 }
 
 func (a *Agent) handle(ctx context.Context, r rules.Reaction) error {

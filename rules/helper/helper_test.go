@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +133,60 @@ func TestAgentAnswersReactions(t *testing.T) {
 	msgs, _ := wrong.ReadRoot(t.Context(), aroot)
 	if len(msgs) != 0 {
 		t.Fatalf("wrong side key read %d answers", len(msgs))
+	}
+}
+
+func TestRestartedAgentDoesNotRepeatReactions(t *testing.T) {
+	t.Parallel()
+	tg := mamtest.New()
+	gw := openStore(t)
+	c, err := mam.NewChannel(gatewaySeed, mam.Restricted, sideKey, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ = c.WithTreeSize(2)
+	if err := gw.Create("helper/robot", c); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := c.Root()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "robot.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := mam.NewStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handled []string
+	h := HandlerFunc(func(_ context.Context, r rules.Reaction) (string, error) {
+		handled = append(handled, r.Reaction)
+		return "ok", nil
+	})
+	start := func() *Agent {
+		a, err := New(Options{Name: "robot", GatewayRoot: root, SideKey: sideKey, Position: BoltPosition{DB: db}},
+			helperSeed, tg, tg, st, h, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := start()
+	for i := 1; i <= 3; i++ { // three reactions: the third is in the second tree
+		publish(t, tg, gw, "helper/robot", rules.Reaction{Schema: rules.ReactionSchema, Reaction: fmt.Sprintf("r#%d", i), Event: rules.Fired, Action: "inspect"})
+		if err := a.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a = start() // a restart
+	if err := a.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, tg, gw, "helper/robot", rules.Reaction{Schema: rules.ReactionSchema, Reaction: "r#4", Event: rules.Fired, Action: "inspect"})
+	if err := a.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "r#1 r#2 r#3 r#4"; strings.Join(handled, " ") != want {
+		t.Fatalf("handled %v, want %s (each once)", handled, want)
 	}
 }

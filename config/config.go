@@ -120,6 +120,16 @@ type Coordinator struct {
 	// file gives no Address, so that a lone gateway works without setup, and
 	// to false when it does.
 	Issue bool `yaml:"issue"`
+	// Depth of the coordinator's Merkle tree of signing keys, 4 to 20
+	// (default 12): the network can issue 2^depth milestones (4096, about
+	// 11 h at a 10s interval), and the coordinator derives 2^depth keys at
+	// first start (about 20 s on a Raspberry Pi 4 at depth 12; each level
+	// more doubles it). Every gateway of the network must use the same depth
+	// and security, since they are part of how milestones are checked.
+	Depth int `yaml:"depth"`
+	// Security is the WOTS security level of milestone signatures, 1 to 3
+	// (default 1). Like Depth, all gateways of a network must agree.
+	Security int `yaml:"security"`
 }
 
 // Snapshots configures local snapshots, counted in milestones.
@@ -284,6 +294,8 @@ func Default() *Config {
 			Coordinator: Coordinator{
 				Interval: Duration(10 * time.Second),
 				Issue:    true,
+				Depth:    12,
+				Security: 1,
 			},
 			Snapshots: Snapshots{Every: 100, Keep: 50},
 		},

@@ -31,7 +31,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := Parse(path, data, os.LookupEnv)
+	cfg, d, err := parse(path, data, os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +40,15 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	cfg.resolve(dir)
+	var errs []error
+	for _, fe := range cfg.checkFiles() {
+		fe.File = path
+		fe.Line, fe.Column = d.where(fe.Path)
+		errs = append(errs, fe)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return cfg, nil
 }
 
@@ -63,12 +72,18 @@ func readLimited(path string) ([]byte, error) {
 // lookupEnv resolves ${NAME} (os.LookupEnv in Load), and relative paths are
 // left as written (Dir is empty).
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	cfg, _, err := parse(name, data, lookupEnv)
+	return cfg, err
+}
+
+// parse is Parse, also returning the decoder (for positions of later checks).
+func parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, *decoder, error) {
 	if len(data) > MaxFileSize {
-		return nil, &FieldError{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+		return nil, nil, &FieldError{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
 	}
 	root, err := parseYAML(name, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := Default()
 	d := newDecoder(name, lookupEnv)
@@ -87,7 +102,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		errs = append(errs, fe)
 	}
 	if len(errs) == 0 {
-		return cfg, nil
+		return cfg, d, nil
 	}
 	slices.SortStableFunc(errs, func(a, b *FieldError) int {
 		if a.Line != b.Line {
@@ -99,7 +114,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	for i, e := range errs {
 		joined[i] = e
 	}
-	return nil, errors.Join(joined...)
+	return nil, nil, errors.Join(joined...)
 }
 
 // parseYAML parses one YAML document. It returns nil for an empty one.

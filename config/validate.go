@@ -114,6 +114,12 @@ func (n *Node) validate(path string) (errs []error) {
 	if c.Issue && c.Interval.D() < time.Second {
 		errs = append(errs, Errorf(cp+".interval", "must be at least 1s, got %s", c.Interval.D()))
 	}
+	if c.Depth < 4 || c.Depth > 20 {
+		errs = append(errs, Errorf(cp+".depth", "must be between 4 and 20, got %d", c.Depth))
+	}
+	if c.Security < 1 || c.Security > 3 {
+		errs = append(errs, Errorf(cp+".security", "must be between 1 and 3, got %d", c.Security))
+	}
 	if n.Snapshots.Every < 1 {
 		errs = append(errs, Errorf(path+".snapshots.every", "must be at least 1 milestone, got %d", n.Snapshots.Every))
 	}

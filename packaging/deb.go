@@ -29,6 +29,7 @@ type Deb struct {
 	Version    string    // Debian version, see [DebVersion]
 	Binary     string    // path of the static tanglegate binary for Target
 	Config     []byte    // installed as /etc/tanglegate/gateway.yaml
+	Example    []byte    // the annotated example, /usr/share/doc/tanglegate/examples/gateway.yaml (optional)
 	Maintainer string    // [DefaultMaintainer] if empty
 	MTime      time.Time // timestamp of every file (reproducible builds)
 }
@@ -77,6 +78,11 @@ func (d Deb) stage(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "gateway.yaml"), d.Config, 0o644); err != nil {
 		return fmt.Errorf("stage gateway.yaml: %w", err)
 	}
+	if len(d.Example) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, "gateway.yaml.example"), d.Example, 0o644); err != nil {
+			return fmt.Errorf("stage gateway.yaml example: %w", err)
+		}
+	}
 	man, err := debFiles.ReadFile("deb/tanglegate.1")
 	if err != nil {
 		return fmt.Errorf("read embedded man page: %w", err)
@@ -118,7 +124,7 @@ func (d Deb) info(stage string) *nfpm.Info {
 	}
 	s := func(name string) string { return filepath.Join(stage, name) }
 	doc := "/usr/share/doc/tanglegate/"
-	return &nfpm.Info{
+	info := &nfpm.Info{
 		Name:          "tanglegate",
 		Arch:          d.Target.DebArch,
 		Platform:      "linux",
@@ -157,6 +163,10 @@ func (d Deb) info(stage string) *nfpm.Info {
 			Deb: nfpm.Deb{Compression: "xz"},
 		},
 	}
+	if len(d.Example) > 0 {
+		info.Contents = append(info.Contents, file(s("gateway.yaml.example"), doc+"examples/gateway.yaml", 0o644))
+	}
+	return info
 }
 
 // gzipBytes compresses b with maximum compression and no name or timestamp

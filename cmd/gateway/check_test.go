@@ -38,7 +38,13 @@ func exampleWithLocalRules(t *testing.T) string {
 	if !strings.Contains(src, abs) {
 		t.Fatalf("example.yaml no longer says %q", abs)
 	}
-	return strings.Replace(src, abs, "rules: rules.d/*.yaml", 1)
+	return strings.ReplaceAll(src, "/etc/tanglegate/", "") // rules.d/ and secrets/ next to the file
+}
+
+// exampleSecrets are the secret files the shipped example refers to.
+var exampleSecrets = map[string]string{
+	"secrets/boiler.pass": "pw\n", "secrets/mqtt.pass": "pw\n", "secrets/telemetry.key": "TELEMETRYKEY\n",
+	"secrets/cooling.key": "COOLING\n", "secrets/robot.key": "ROBOT\n", "secrets/fence.key": "FENCE\n",
 }
 
 func TestCheck(t *testing.T) {
@@ -51,14 +57,24 @@ func TestCheck(t *testing.T) {
 		name    string
 		src     string
 		rules   map[string]string
-		want    []string // lines of output; "DIR" stands for the directory
+		files   map[string]string // other files next to gateway.yaml
+		want    []string          // lines of output; "DIR" stands for the directory
 		wantErr bool
 	}{
 		{
 			name:  "the shipped example with the example rules passes",
 			src:   exampleWithLocalRules(t),
 			rules: map[string]string{"pump.yaml": string(pumpRules)},
+			files: exampleSecrets,
 			want:  []string{"ok: 4 devices, 1 rules files"},
+		},
+		{
+			name: "secret files that do not exist are reported where they are named",
+			src:  "helpers:\n  - name: fence\n    channel: { root: " + strings.Repeat("A", 81) + ", side_key_file: secrets/fence.key }\n",
+			want: []string{
+				`DIR/gateway.yaml:3:120: helpers[0].channel.side_key_file: file DIR/secrets/fence.key does not exist (create it, or remove the setting)`,
+			},
+			wantErr: true,
 		},
 		{
 			name: "an empty config passes with no rules",
@@ -84,8 +100,10 @@ func TestCheck(t *testing.T) {
 				"d.yaml": "- rule: \"unclosed\n",
 			},
 			want: []string{
-				`DIR/rules.d/a.yaml:1:5: want a list of rules (- rule: name ...), got mapping`,
-				`DIR/rules.d/b.yaml:2:3: [1]: want a rule (a mapping), got string`,
+				"DIR/rules.d/a.yaml:1:5: a rules file is a list of rules (each item starts with `- rule: name`)",
+				`DIR/rules.d/b.yaml:1:3: rule ok: when: a rule needs exactly one of when, any, all or absent_for (found 0)`,
+				`DIR/rules.d/b.yaml:1:3: rule ok: then: a rule needs at least one action under then`,
+				`DIR/rules.d/b.yaml:2:3: string was used where mapping is expected`,
 				`DIR/rules.d/d.yaml:1:9: could not find end character of double-quoted text`,
 			},
 			wantErr: true,
@@ -95,6 +113,15 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			path := writeCheckDir(t, tc.src, tc.rules)
+			for name, body := range tc.files {
+				f := filepath.Join(filepath.Dir(path), name)
+				if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			out, _, err := runTool(t, "", "check", "--config", path)
 			if tc.wantErr {
 				if code, ok := exitCode(err); !ok || code != 1 {

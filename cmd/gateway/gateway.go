@@ -71,14 +71,14 @@ type queue interface {
 	Enqueue(ctx context.Context, trytes []string) error
 }
 
-func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (g *gateway, err error) {
+func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *gateway, err error) {
 	if opts.now == nil {
 		opts.now = time.Now
 	}
 	if opts.registry == nil {
 		opts.registry = defaultRegistry(cfg.Gateway.StateDir)
 	}
-	g = &gateway{cfg: cfg, log: log, opts: opts, readings: make(chan adapters.Reading, 4096)}
+	g := &gateway{cfg: cfg, log: log, opts: opts, readings: make(chan adapters.Reading, 4096)}
 	if err := os.MkdirAll(cfg.Gateway.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}

@@ -89,6 +89,10 @@ func build(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	example, err := os.ReadFile(filepath.Join(o.module, "config", "example.yaml"))
+	if err != nil {
+		return fmt.Errorf("read the annotated example config: %w", err)
+	}
 	mtime := sourceDate(ctx, o.module)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", o.out, err)
@@ -110,7 +114,7 @@ func build(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	if o.debs {
 		for _, t := range targets {
-			d := packaging.Deb{Target: t, Version: debVersion, Binary: binaries[t], Config: config,
+			d := packaging.Deb{Target: t, Version: debVersion, Binary: binaries[t], Config: config, Example: example,
 				Maintainer: o.maintainer, MTime: mtime}
 			path := filepath.Join(o.out, d.FileName())
 			if err := writeFile(path, d.Build); err != nil {
@@ -158,15 +162,13 @@ func selectTargets(list string) ([]packaging.Target, error) {
 	return out, nil
 }
 
-// readConfig returns the default config: -config, else config/example.yaml
-// (the config package's documented example), else packaging/gateway.yaml.
+// readConfig returns the default config: -config, else packaging/gateway.yaml
+// (runnable as installed: a local node, no devices, no secrets to create).
+// The annotated config/example.yaml is shipped as documentation instead.
 func readConfig(o options) (string, []byte, error) {
 	candidates := []string{o.config}
 	if o.config == "" {
-		candidates = []string{
-			filepath.Join(o.module, "config", "example.yaml"),
-			filepath.Join(o.module, "packaging", "gateway.yaml"),
-		}
+		candidates = []string{filepath.Join(o.module, "packaging", "gateway.yaml")}
 	}
 	for _, p := range candidates {
 		b, err := os.ReadFile(p)

@@ -18,8 +18,9 @@ import "unsafe"
 // The last rounds compute only the outputs that the weight check reads,
 // directly or through later rounds (see [tailPlan]): about 10% less work.
 //
-// The buffers belong to one worker, so the functions are marked go:norace:
-// instrumenting every state access would make -race runs ten times slower.
+// The buffers belong to one worker, so the functions are marked go:norace
+// and go:nocheckptr: instrumenting every state access and pointer step would
+// make -race runs (which turn on checkptr) a hundred times slower.
 
 // goWords is the state size of the 64-lane engine: 729 positions of (lo, hi).
 const goWords = 2 * stateTrits
@@ -48,6 +49,7 @@ func f2(al, ah, bl, bh uint64) (uint64, uint64) {
 // a (mid is not changed, b is scratch). The last rounds follow tail.
 //
 //go:norace
+//go:nocheckptr
 func transformGo(mid, a, b *[goWords]uint64, tail *tailPlan) {
 	round0(a, mid)
 	round1(b, a)
@@ -85,6 +87,7 @@ func transformGo(mid, a, b *[goWords]uint64, tail *tailPlan) {
 // is a constant offset (the index arithmetic otherwise doubles the work).
 
 //go:norace
+//go:nocheckptr
 func round0(dst, src *[goWords]uint64) {
 	s := unsafe.Pointer(src)
 	p := unsafe.Add(s, 16*364)
@@ -103,6 +106,7 @@ func round0(dst, src *[goWords]uint64) {
 }
 
 //go:norace
+//go:nocheckptr
 func round1(dst, src *[goWords]uint64) {
 	s := unsafe.Pointer(src)
 	p := unsafe.Add(s, 16*364)
@@ -121,6 +125,7 @@ func round1(dst, src *[goWords]uint64) {
 }
 
 //go:norace
+//go:nocheckptr
 func round2(dst, src *[goWords]uint64) {
 	s := unsafe.Pointer(src)
 	p := unsafe.Add(s, 16*364)
@@ -142,6 +147,7 @@ func round2(dst, src *[goWords]uint64) {
 // position and its two input positions, all below 729.
 
 //go:norace
+//go:nocheckptr
 func sparse0(dst, src *[goWords]uint64, steps []tailStep) {
 	for _, s := range steps {
 		i, a, b := uint(s.out)%stateTrits, uint(s.a)%stateTrits, uint(s.b)%stateTrits
@@ -150,6 +156,7 @@ func sparse0(dst, src *[goWords]uint64, steps []tailStep) {
 }
 
 //go:norace
+//go:nocheckptr
 func sparse1(dst, src *[goWords]uint64, steps []tailStep) {
 	for _, s := range steps {
 		i, a, b := uint(s.out)%stateTrits, uint(s.a)%stateTrits, uint(s.b)%stateTrits
@@ -158,6 +165,7 @@ func sparse1(dst, src *[goWords]uint64, steps []tailStep) {
 }
 
 //go:norace
+//go:nocheckptr
 func sparse2(dst, src *[goWords]uint64, steps []tailStep) {
 	for _, s := range steps {
 		i, a, b := uint(s.out)%stateTrits, uint(s.a)%stateTrits, uint(s.b)%stateTrits

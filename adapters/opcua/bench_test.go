@@ -49,7 +49,8 @@ func BenchmarkSubscription(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan adapters.Reading, 4096)
 	var run sync.WaitGroup
-	run.Go(func() { a.Run(ctx, out) })
+	runErr := make(chan error, 1)
+	run.Go(func() { runErr <- a.Run(ctx, out) })
 	defer func() { cancel(); run.Wait() }()
 	// The changer stops before the adapter: gopcua's server deadlocks when a
 	// variable changes while a subscription on it is being deleted.
@@ -69,6 +70,8 @@ func BenchmarkSubscription(b *testing.B) {
 	defer func() { stopChanging(); changing.Wait() }()
 	select {
 	case <-out:
+	case err := <-runErr:
+		b.Fatalf("Run: %v", err)
 	case <-time.After(30 * time.Second):
 		b.Fatal("no value within 30s")
 	}

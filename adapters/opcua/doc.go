@@ -13,6 +13,11 @@
 // reconnect logic is switched off on purpose: it does not reliably recreate
 // subscriptions after a server restart.
 //
+// A server presenting another certificate than the pinned one is refused
+// with a [*CertificateMismatchError]; Run keeps asking it again every 2 s,
+// records the mismatch in the device's health and logs it at Error at most
+// once a minute.
+//
 // The gateway's application instance certificate is generated at first start
 // into the configured cert_dir (gateway.pem: certificate and key, mode 0600;
 // gateway-cert.pem: the certificate alone, to hand to server administrators).

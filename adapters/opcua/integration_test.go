@@ -31,27 +31,49 @@ const goNamespace = "urn:tanglegate:gotest"
 
 // goServer is a gopcua server in this process with Basic256Sha256 endpoints,
 // a Temp variable that the test moves and a writable Setpoint.
+//
+// gopcua builds the standard address space in server.New (15-20 s under the
+// race detector), so the server of the next start is built in the
+// background while the current one runs; a restart only swaps it in.
 type goServer struct {
 	t        testing.TB
 	port     int
 	url      string
 	certDER  []byte
 	key      *rsa.PrivateKey
+	spare    chan *builtServer // the next server, being built
+	starts   int               // starts left to build a server for
+	building sync.WaitGroup
 	mu       sync.Mutex
+	cur      *builtServer
+	tempBits atomic.Uint64 // Temp's value, float64 bits
+}
+
+// builtServer is one gopcua server instance with its nodes.
+type builtServer struct {
 	srv      *server.Server
 	ns       *server.NodeNameSpace
 	temp     *server.Node
 	setpoint *server.Node
-	tempBits atomic.Uint64 // Temp's value, float64 bits
+	cancel   context.CancelFunc // ends the server's accept and dispatch goroutines
 }
 
-func startGoServer(t testing.TB) *goServer {
+// startGoServer starts the server; it can be restarted restarts times.
+func startGoServer(t testing.TB, restarts int) *goServer {
 	t.Helper()
 	der, key := serverCert(t)
-	s := &goServer{t: t, port: testkit.FreePort(t), certDER: der, key: key}
+	s := &goServer{t: t, port: testkit.FreePort(t), certDER: der, key: key, spare: make(chan *builtServer, 1), starts: 1 + restarts}
 	s.url = fmt.Sprintf("opc.tcp://127.0.0.1:%d", s.port)
+	s.buildSpare()
 	s.start()
-	t.Cleanup(s.stop)
+	t.Cleanup(func() {
+		s.stop()
+		s.building.Wait()
+		select {
+		case <-s.spare:
+		default:
+		}
+	})
 	return s
 }
 
@@ -77,8 +99,17 @@ func serverCert(t testing.TB) ([]byte, *rsa.PrivateKey) {
 	return der, key
 }
 
-func (s *goServer) start() {
-	s.t.Helper()
+// buildSpare builds the next server instance in the background, if another
+// start is planned.
+func (s *goServer) buildSpare() {
+	if s.starts == 0 {
+		return
+	}
+	s.starts--
+	s.building.Go(func() { s.spare <- s.build() })
+}
+
+func (s *goServer) build() *builtServer {
 	srv := server.New(
 		server.EndPoint("127.0.0.1", s.port),
 		server.Certificate(s.certDER), server.PrivateKey(s.key),
@@ -101,20 +132,32 @@ func (s *goServer) start() {
 	setpoint := ns.AddNewVariableStringNode("Setpoint", 0.0)
 	ns.Objects().AddRef(temp, id.HasComponent, true)
 	ns.Objects().AddRef(setpoint, id.HasComponent, true)
-	if err := srv.Start(context.Background()); err != nil {
+	return &builtServer{srv: srv, ns: ns, temp: temp, setpoint: setpoint}
+}
+
+// start starts the spare server and begins building the next one.
+func (s *goServer) start() {
+	s.t.Helper()
+	b := <-s.spare
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.srv.Start(ctx); err != nil {
+		cancel()
 		s.t.Fatalf("start gopcua server: %v", err)
 	}
+	b.cancel = cancel
 	s.mu.Lock()
-	s.srv, s.ns, s.temp, s.setpoint = srv, ns, temp, setpoint
+	s.cur = b
 	s.mu.Unlock()
+	s.buildSpare()
 }
 
 func (s *goServer) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-		s.srv = nil
+	if s.cur != nil {
+		s.cur.srv.Close()
+		s.cur.cancel()
+		s.cur = nil
 	}
 }
 
@@ -122,11 +165,11 @@ func (s *goServer) stop() {
 func (s *goServer) setTemp(v float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv == nil {
+	if s.cur == nil {
 		return
 	}
 	s.tempBits.Store(math.Float64bits(v))
-	s.ns.ChangeNotification(s.temp.ID())
+	s.cur.ns.ChangeNotification(s.cur.temp.ID())
 }
 
 // collector runs an adapter under Supervise and keeps its readings.
@@ -214,7 +257,8 @@ func point(name string, f func(*config.OPCUAPoint)) config.OPCUAPoint {
 
 func TestIntegrationGopcuaServer(t *testing.T) {
 	testkit.Integration(t)
-	srv := startGoServer(t)
+	t.Parallel()
+	srv := startGoServer(t, 1)
 	ctx, stopMoving := context.WithCancel(t.Context())
 	var moving sync.WaitGroup
 	moving.Go(func() { // Temp moves by 1 every 50 ms until the test ends
@@ -299,12 +343,8 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 		}
 		c := runAdapter(t, a)
 		c.waitFor(t, 10*time.Second, "first value", 0, func(r adapters.Reading) bool { return r.Point == "temp_sub" })
-		t0 := time.Now()
 		srv.stop()
-		t.Logf("DEBUG stop took %s", time.Since(t0))
-		t0 = time.Now()
 		srv.start()
-		t.Logf("DEBUG start took %s", time.Since(t0))
 		restarted := time.Now()
 		from := c.len()
 		for _, name := range []string{"temp_sub", "temp_poll"} {
@@ -315,7 +355,7 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 		t.Logf("values again %s after the restart", time.Since(restarted).Round(time.Millisecond))
 	})
 
-	t.Run("another certificate is refused", func(t *testing.T) {
+	t.Run("another certificate is refused, retried and logged once a minute", func(t *testing.T) {
 		other, _ := serverCert(t)
 		cfg := config.OPCUA{
 			Endpoint: srv.url,
@@ -323,15 +363,93 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 			CertDir:  t.TempDir(),
 			Points:   []config.OPCUAPoint{point("t", func(p *config.OPCUAPoint) { p.Node = "ns=1;s=Temp" })},
 		}
-		a, err := New("boiler", cfg, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = a.Run(t.Context(), make(chan adapters.Reading, 10))
-		if !errors.Is(err, ErrCertificateMismatch) || !strings.Contains(err.Error(), Thumbprint(srv.certDER)) {
-			t.Fatalf("Run = %v, want ErrCertificateMismatch naming the presented thumbprint", err)
-		}
+		checkRefusedAndRetried(t, cfg, Thumbprint(srv.certDER))
 	})
+}
+
+// checkRefusedAndRetried runs an adapter whose pin does not match the
+// server's certificate: Run keeps retrying, the health shows the mismatch,
+// and the log has one Error until a minute (of a fake clock) has passed.
+func checkRefusedAndRetried(t *testing.T, cfg config.OPCUA, presented string) {
+	t.Helper()
+	h := adapters.NewHealth()
+	rec := &logRecorder{}
+	a, err := New("boiler", cfg, h, slog.New(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clockMu sync.Mutex
+	clock := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	a.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
+	a.pinRetry = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var runErr error
+	wg.Go(func() { runErr = a.Run(ctx, make(chan adapters.Reading, 16)) })
+	defer func() { cancel(); wg.Wait() }()
+
+	waitUntil(t, "5 refused attempts", func() bool { return h.Status().Failures >= 5 })
+	if n := rec.count(slog.LevelError); n != 1 {
+		t.Fatalf("%d Error records after %d attempts, want 1", n, h.Status().Failures)
+	}
+	st := h.Status()
+	if st.State != adapters.Offline || !strings.Contains(st.LastError, presented) || !strings.Contains(st.LastError, cfg.Security.ServerCert) {
+		t.Fatalf("health = %+v, want offline with the mismatch naming %s and %s", st, presented, cfg.Security.ServerCert)
+	}
+	clockMu.Lock()
+	clock = clock.Add(61 * time.Second)
+	clockMu.Unlock()
+	waitUntil(t, "a second Error a minute later", func() bool { return rec.count(slog.LevelError) == 2 })
+	at := h.Status().Failures
+	waitUntil(t, "3 more refused attempts", func() bool { return h.Status().Failures >= at+3 })
+	if n := rec.count(slog.LevelError); n != 2 {
+		t.Fatalf("%d Error records, want 2 within the same minute", n)
+	}
+	cancel()
+	wg.Wait()
+	if !errors.Is(runErr, context.Canceled) {
+		t.Fatalf("Run = %v after cancel, want context.Canceled", runErr)
+	}
+}
+
+// logRecorder is a slog.Handler that counts records by level.
+type logRecorder struct {
+	mu     sync.Mutex
+	levels []slog.Level
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.levels = append(r.levels, rec.Level)
+	return nil
+}
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
+
+func (r *logRecorder) count(l slog.Level) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, x := range r.levels {
+		if x == l {
+			n++
+		}
+	}
+	return n
+}
+
+// waitUntil polls ok until it holds or 10 s have passed.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
 }
 
 // writeEventually retries a write until the adapter has a session.

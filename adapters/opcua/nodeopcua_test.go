@@ -1,7 +1,6 @@
 package opcua
 
 import (
-	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 // independent implementation, with Basic256Sha256 SignAndEncrypt and a user.
 func TestIntegrationNodeOPCUA(t *testing.T) {
 	testkit.Integration(t)
+	t.Parallel() // mostly waits for node: overlaps with the gopcua server test
 	srv := testkit.StartNodeOPCUA(t)
 	eps, err := Discover(t.Context(), srv.URL)
 	if err != nil {
@@ -98,16 +98,9 @@ func TestIntegrationNodeOPCUA(t *testing.T) {
 		}
 	})
 
-	t.Run("another certificate is refused", func(t *testing.T) {
+	t.Run("another certificate is refused, retried and logged once a minute", func(t *testing.T) {
 		cfg := base(t)
 		cfg.Security.ServerCert = "sha256:" + strings.Repeat("ab", 32)
-		a, err := New("boiler", cfg, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = a.Run(t.Context(), make(chan adapters.Reading, 16))
-		if !errors.Is(err, ErrCertificateMismatch) || !strings.Contains(err.Error(), pin) {
-			t.Fatalf("Run = %v, want ErrCertificateMismatch naming %s", err, pin)
-		}
+		checkRefusedAndRetried(t, cfg, pin)
 	})
 }

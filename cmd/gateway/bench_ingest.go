@@ -39,6 +39,11 @@ type ingestResult struct {
 	HashShare      float64 `json:"hash_share"`
 	StoreShare     float64 `json:"store_share"`
 	LimitingStep   string  `json:"limiting_step"`
+	Commits        int64   `json:"commits"`
+	CommitMeanMs   float64 `json:"commit_mean_ms"`
+	Merges         int64   `json:"merges"`
+	MergeMeanMs    float64 `json:"merge_mean_ms"`
+	SolidifyShare  float64 `json:"solidify_wait_share"`
 	Batch          int     `json:"batch"`
 	Writers        int     `json:"writers"`
 }
@@ -161,7 +166,7 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 	var known []string
 	var knownMu sync.Mutex
 	var lat []time.Duration
-	var elapsed time.Duration
+	var elapsed, solidifyWait time.Duration
 	const chunk = 10_000
 	for done := 0; done < count; {
 		txs := genChunk(rng, min(chunk, count-done), &parents)
@@ -211,9 +216,7 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 		if err := n.WaitSolidified(ctx); err != nil {
 			return nil, err
 		}
-		if os.Getenv("TG_BENCH_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "chunk: submit %s, solidify wait %s\n", submitted, time.Since(start)-submitted)
-		}
+		solidifyWait += time.Since(start) - submitted
 		elapsed += time.Since(start)
 		stopReader()
 		reader.Wait()
@@ -240,6 +243,15 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 		} else if d > w {
 			res.LimitingStep = "decode"
 		}
+	}
+	res.SolidifyShare = solidifyWait.Seconds() / elapsed.Seconds()
+	cs := s.CommitStats()
+	res.Commits, res.Merges = cs.Commits, cs.Merges
+	if cs.Commits > 0 {
+		res.CommitMeanMs = float64(cs.CommitTime.Microseconds()) / 1000 / float64(cs.Commits)
+	}
+	if cs.Merges > 0 {
+		res.MergeMeanMs = float64(cs.MergeTime.Microseconds()) / 1000 / float64(cs.Merges)
 	}
 	res.RSSBytes, res.RSSAnonBytes, res.RSSFileBytes = readRSS()
 	if fi, err := os.Stat(dbPath); err == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -106,13 +107,21 @@ type labHelperRef struct{ Name, Root, SideKeyFile string }
 
 type labPeerRef struct{ Address, Fingerprint string }
 
+// freeAddr returns a free loopback address for a lab listener. It picks
+// ports below Linux's ephemeral range (32768-60999), so that the outgoing
+// connections of the lab itself, which take ephemeral ports, cannot grab a
+// port between this check and the listener's start.
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	for range 100 {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000)))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr, nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", errors.New("no free loopback port for the lab")
 }
 
 func labConfig(d labGateway) (*config.Config, []byte, error) {

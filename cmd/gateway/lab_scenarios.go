@@ -171,6 +171,11 @@ var scenarios = map[string]scenario{
 					return err
 				}
 			}
+			n, err := w.gw.store.Count()
+			if err != nil {
+				return err
+			}
+			w.healedAt.Store(n)
 			w.rec.mark("healed")
 			<-ctx.Done()
 			return ctx.Err()

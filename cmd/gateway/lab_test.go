@@ -16,8 +16,9 @@ func TestIntegrationLabScenarios(t *testing.T) {
 	for _, name := range scenarioNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			labSlot(t)
 			var out, errOut bytes.Buffer
-			err := run(t.Context(), []string{"lab", "--scenario", name, "--duration", "150s", "--quiet"}, strings.NewReader(""), &out, &errOut)
+			err := run(t.Context(), []string{"lab", "--scenario", name, "--duration", "240s", "--quiet"}, strings.NewReader(""), &out, &errOut)
 			if err != nil {
 				t.Fatalf("lab %s: %v\nstdout:\n%s\nstderr:\n%s", name, err, out.String(), errOut.String())
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,7 @@ func startLab(t *testing.T, o labOptions, rulesText []byte, scenario string) (*l
 		o.speed = 8
 	}
 	o.logLevel = "warn"
+	labSlot(t)
 	w, err := newLabWorld(t.TempDir(), o, rulesText, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("lab world: %v", err)
@@ -78,6 +80,20 @@ func startLab(t *testing.T, o labOptions, rulesText []byte, scenario string) (*l
 		w.close()
 	})
 	return w, ch
+}
+
+// labSlots bounds how many lab worlds (three gateways each) the tests run at
+// once, so that parallel scenarios do not starve each other's timers.
+var labSlots = make(chan struct{}, max(2, runtime.NumCPU()))
+
+// labSlot takes a slot until the test ends.
+func labSlot(t *testing.T) {
+	select {
+	case labSlots <- struct{}{}:
+	case <-t.Context().Done():
+		t.Fatal(t.Context().Err())
+	}
+	t.Cleanup(func() { <-labSlots })
 }
 
 // waitFor polls cond every 100 ms until it holds or within has passed.

@@ -87,6 +87,7 @@ func (h *BatchHasher) group(dst [][HashTrits]int8, src [][]int8, rounds int) {
 // hi' = (a.lo ^ b.hi) | x.
 //
 //go:norace
+//go:nocheckptr
 func batchRound(dst, src *[2 * StateTrits]uint64) {
 	s := unsafe.Pointer(src)
 	p := unsafe.Add(s, 16*364)

@@ -44,8 +44,11 @@ func (t *Tracker) issueLoop(ctx context.Context) {
 // solid tips. The next key index is persisted before signing, so that a
 // crash never signs two milestones with one key.
 func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
-	if t.tree == nil {
-		return 0, fmt.Errorf("milestone: this node is not the coordinator")
+	t.mu.Lock()
+	tree, addr := t.tree, t.address
+	t.mu.Unlock()
+	if tree == nil {
+		return 0, fmt.Errorf("milestone: this node is not the coordinator (or its merkle tree is not built yet)")
 	}
 	latest, _ := t.Milestones()
 	mwm := t.n.Config().MWM
@@ -68,7 +71,7 @@ func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
 		}
 		var b bundle.Builder
 		b.Timestamp = now.Unix()
-		b.AddOutput(bundle.Transfer{Address: t.cfg.Address.Trytes(), Tag: CheckpointTag})
+		b.AddOutput(bundle.Transfer{Address: addr.Trytes(), Tag: CheckpointTag})
 		bd, err := b.Build()
 		if err != nil {
 			return 0, err
@@ -106,7 +109,10 @@ func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("persist next milestone index: %w", err)
 	}
-	ms, err := t.build(ctx, index, prev, branch, now)
+	if total := uint32(1) << t.cfg.Depth; total-1-index <= total/10 && ((total-1-index)%100 == 0 || total-1-index < 10) {
+		t.log.Warn("coordinator merkle tree nearly exhausted: plan a new coordinator address with a larger depth", "milestones_left", total-1-index, "depth", t.cfg.Depth)
+	}
+	ms, err := t.build(ctx, tree, addr, index, prev, branch, now)
 	if err != nil {
 		return 0, err
 	}
@@ -125,21 +131,21 @@ func (t *Tracker) Issue(ctx context.Context) (uint32, error) {
 // build lays out, signs and attaches milestone index (spec 3.1): security
 // signature transactions, then the siblings transaction carrying the audit
 // path, which approves trunk and branch and whose hash is signed.
-func (t *Tracker) build(ctx context.Context, index uint32, trunk, branch store.Hash, now time.Time) ([]string, error) {
+func (t *Tracker) build(ctx context.Context, tree *Tree, addr store.Hash, index uint32, trunk, branch store.Hash, now time.Time) ([]string, error) {
 	sec := t.cfg.Security
 	idxTrytes, err := trinary.IntToTrytes(int64(index), 27)
 	if err != nil {
 		return nil, err
 	}
 	var path strings.Builder
-	for _, h := range t.tree.Path(index) {
+	for _, h := range tree.Path(index) {
 		path.WriteString(trinary.MustTrytes(h[:]))
 	}
 	b := make(bundle.Bundle, sec+1)
 	for i := range b {
 		b[i] = tx.Transaction{
 			SignatureMessageFragment: strings.Repeat("9", sign.FragmentTrytes),
-			Address:                  t.cfg.Address.Trytes(),
+			Address:                  addr.Trytes(),
 			ObsoleteTag:              idxTrytes,
 			Tag:                      idxTrytes,
 			Timestamp:                now.Unix(),

@@ -21,12 +21,18 @@ type Tree struct {
 
 // BuildTree derives every leaf (seed index i signs milestone i) on all CPUs.
 func BuildTree(ctx context.Context, seed []int8, depth, security int) (*Tree, error) {
+	return buildTree(ctx, seed, depth, security, nil)
+}
+
+// buildTree is BuildTree calling progress (if set) with the number of leaves
+// derived so far, from the workers, after each leaf.
+func buildTree(ctx context.Context, seed []int8, depth, security int, progress func(done int)) (*Tree, error) {
 	if depth < 1 || depth > 26 {
 		return nil, fmt.Errorf("merkle tree depth %d: want 1..26", depth)
 	}
 	n := 1 << depth
 	leaves := make([][sign.HashTrits]int8, n)
-	var next atomic.Int64
+	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, runtime.GOMAXPROCS(0))
 	for w := range errs {
@@ -42,6 +48,9 @@ func BuildTree(ctx context.Context, seed []int8, depth, security int) (*Tree, er
 					return
 				}
 				leaves[i] = a
+				if d := done.Add(1); progress != nil {
+					progress(int(d))
+				}
 			}
 		})
 	}

@@ -32,8 +32,8 @@ type Config struct {
 	SeedFile string
 	// Interval between issued milestones (default 10 s).
 	Interval time.Duration
-	// Depth of the Merkle tree: 2^Depth milestones (default 18). Every node
-	// of the network must use the same Depth and Security.
+	// Depth of the Merkle tree: 2^Depth milestones (default [DefaultDepth]).
+	// Every node of the network must use the same Depth and Security.
 	Depth int
 	// Security level of the milestone signatures, 1..3 (default 1).
 	Security int
@@ -50,7 +50,7 @@ func (c *Config) withDefaults() {
 		c.Interval = 10 * time.Second
 	}
 	if c.Depth == 0 {
-		c.Depth = 18
+		c.Depth = DefaultDepth
 	}
 	if c.Security == 0 {
 		c.Security = 1
@@ -59,6 +59,10 @@ func (c *Config) withDefaults() {
 		c.MaxCheckpoints = 64
 	}
 }
+
+// DefaultDepth is the default Merkle tree depth: 4096 milestones, built in
+// about 20 s on a Raspberry Pi 4 (see tangle/README.md).
+const DefaultDepth = 12
 
 // Requester fetches missing transactions from peers (tangle/gossip).
 type Requester interface {
@@ -87,10 +91,17 @@ type Tracker struct {
 	cfg Config
 	log *slog.Logger
 
-	tree *Tree  // coordinator only
 	seed []int8 // coordinator only
 
+	// ready is closed once the coordinator address is known (at once on
+	// other nodes; after the tree is built on a new coordinator).
+	ready chan struct{}
+	// mustBuild is set when Run must build the tree first.
+	mustBuild bool
+
 	mu        sync.Mutex
+	address   store.Hash
+	tree      *Tree // coordinator only
 	latest    node.Milestone
 	solid     node.Milestone
 	pruned    uint32
@@ -108,14 +119,15 @@ var (
 )
 
 // New opens the milestone state in db (bucket "milestone"). On the
-// coordinator it loads or creates the seed and builds (or loads from the
-// cache) the Merkle tree, which takes a while at first start.
+// coordinator it loads or creates the seed and loads the Merkle tree from
+// its cache; at first start [Tracker.Run] builds the tree in the background
+// (logging progress) and milestones begin when it is ready ([Tracker.Ready]).
 func New(ctx context.Context, n *node.Node, db *bolt.DB, cfg Config, log *slog.Logger) (*Tracker, error) {
 	cfg.withDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	t := &Tracker{n: n, db: db, cfg: cfg, log: log, pending: make(map[store.Hash]time.Time), wake: make(chan struct{}, 1)}
+	t := &Tracker{n: n, db: db, cfg: cfg, log: log, pending: make(map[store.Hash]time.Time), wake: make(chan struct{}, 1), ready: make(chan struct{})}
 	err := db.Update(func(tx *bolt.Tx) error {
 		r, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
@@ -127,7 +139,8 @@ func New(ctx context.Context, n *node.Node, db *bolt.DB, cfg Config, log *slog.L
 			}
 		}
 		bal := r.Bucket(bucketBal)
-		if k, _ := bal.Cursor().First(); k == nil {
+		imported := r.Bucket(bucketMeta).Get(keyLSMI) != nil // a snapshot was imported
+		if k, _ := bal.Cursor().First(); k == nil && !imported {
 			for a, v := range cfg.Genesis {
 				if err := bal.Put(a[:], u64(v)); err != nil {
 					return err
@@ -140,17 +153,21 @@ func New(ctx context.Context, n *node.Node, db *bolt.DB, cfg Config, log *slog.L
 		return nil, fmt.Errorf("create milestone buckets: %w", err)
 	}
 	if cfg.Issue {
-		if err := t.loadKeys(ctx); err != nil {
+		if err := t.loadKeys(); err != nil {
 			return nil, err
 		}
-		root := t.tree.Root()
-		addr := store.HashFromTrits(root[:])
-		if cfg.Address != store.NullHash && cfg.Address != addr {
-			return nil, fmt.Errorf("coordinator address %s does not match the seed's %s", cfg.Address, addr)
+		if t.tree != nil {
+			if err := t.setTree(t.tree); err != nil {
+				return nil, err
+			}
+		} else {
+			t.mustBuild = true
 		}
-		t.cfg.Address = addr
 	} else if cfg.Address == store.NullHash {
 		return nil, errors.New("milestone: no coordinator address configured")
+	} else {
+		t.address = cfg.Address
+		close(t.ready)
 	}
 	if err := t.load(); err != nil {
 		return nil, err
@@ -158,7 +175,51 @@ func New(ctx context.Context, n *node.Node, db *bolt.DB, cfg Config, log *slog.L
 	return t, nil
 }
 
-func (t *Tracker) loadKeys(ctx context.Context) error {
+// setTree installs the coordinator's tree and address and marks the tracker ready.
+func (t *Tracker) setTree(tr *Tree) error {
+	root := tr.Root()
+	addr := store.HashFromTrits(root[:])
+	if t.cfg.Address != store.NullHash && t.cfg.Address != addr {
+		return fmt.Errorf("coordinator address %s does not match the seed's %s", t.cfg.Address, addr)
+	}
+	t.mu.Lock()
+	t.tree, t.address = tr, addr
+	t.mu.Unlock()
+	close(t.ready)
+	return nil
+}
+
+// Ready is closed once the coordinator address is known: at once, except
+// on a coordinator that builds its Merkle tree (in Run).
+func (t *Tracker) Ready() <-chan struct{} { return t.ready }
+
+// buildTree derives the coordinator's tree, logging progress, and caches it.
+func (t *Tracker) buildTree(ctx context.Context) error {
+	start := time.Now()
+	total := 1 << t.cfg.Depth
+	t.log.Info("building coordinator merkle tree", "depth", t.cfg.Depth, "keys", total, "security", t.cfg.Security)
+	step := max(total/10, 1)
+	tr, err := buildTree(ctx, t.seed, t.cfg.Depth, t.cfg.Security, func(done int) {
+		if done%step == 0 && done < total {
+			t.log.Info("building coordinator merkle tree", "done", done, "keys", total, "took", time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("build coordinator merkle tree: %w", err)
+	}
+	t.log.Info("coordinator merkle tree built", "depth", t.cfg.Depth, "took", time.Since(start).Round(time.Millisecond))
+	tag := treeTag(t.seed, t.cfg.Depth, t.cfg.Security)
+	err = t.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoot).Bucket(bucketMeta).Put(keyTree, append(tag, tr.encodeLeaves()...))
+	})
+	if err != nil {
+		return fmt.Errorf("cache coordinator merkle tree: %w", err)
+	}
+	return t.setTree(tr)
+}
+
+// loadKeys loads the seed and, if cached (or given), the tree.
+func (t *Tracker) loadKeys() error {
 	seed, err := loadOrCreateSeed(t.cfg.SeedFile)
 	if err != nil {
 		return err
@@ -179,19 +240,9 @@ func (t *Tracker) loadKeys(ctx context.Context) error {
 	if len(cached) > len(tag) && string(cached[:len(tag)]) == string(tag) {
 		if tr, err := decodeLeaves(cached[len(tag):], t.cfg.Depth, t.cfg.Security); err == nil {
 			t.tree = tr
-			return nil
 		}
 	}
-	start := time.Now()
-	tr, err := BuildTree(ctx, seed, t.cfg.Depth, t.cfg.Security)
-	if err != nil {
-		return err
-	}
-	t.log.Info("coordinator merkle tree built", "depth", t.cfg.Depth, "took", time.Since(start))
-	t.tree = tr
-	return t.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRoot).Bucket(bucketMeta).Put(keyTree, append(tag, tr.encodeLeaves()...))
-	})
+	return nil
 }
 
 // treeTag identifies the cached tree without revealing the seed.
@@ -266,8 +317,9 @@ func (t *Tracker) load() error {
 	})
 }
 
-// Address returns the coordinator address.
-func (t *Tracker) Address() store.Hash { return t.cfg.Address }
+// Address returns the coordinator address (the null hash while a new
+// coordinator still builds its tree).
+func (t *Tracker) Address() store.Hash { t.mu.Lock(); defer t.mu.Unlock(); return t.address }
 
 // SetRequester installs the peer requester (call before Run).
 func (t *Tracker) SetRequester(r Requester) { t.mu.Lock(); t.requester = r; t.mu.Unlock() }
@@ -359,7 +411,7 @@ func (t *Tracker) Milestone(index uint32) (store.Hash, bool) {
 // milestone tails; it never blocks.
 func (t *Tracker) Broadcast(x *store.Tx) {
 	f, err := x.Fields()
-	if err != nil || f.Address != t.cfg.Address || f.Value != 0 {
+	if err != nil || f.Value != 0 || f.Address != t.Address() || f.Address == store.NullHash {
 		return
 	}
 	if f.CurrentIndex == 0 && f.LastIndex == int64(t.cfg.Security) {
@@ -390,10 +442,24 @@ func (f Fanout) Broadcast(x *store.Tx) {
 // Run validates and confirms milestones (and issues them on the
 // coordinator) until ctx is done.
 func (t *Tracker) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if t.mustBuild {
+		t.mustBuild = false
+		errc := make(chan error, 1)
+		wg.Go(func() { errc <- t.buildTree(ctx) })
+		select {
+		case err := <-errc:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if err := t.rescan(); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
 	if t.cfg.Issue {
 		wg.Go(func() { t.issueLoop(ctx) })
 	}
@@ -402,7 +468,6 @@ func (t *Tracker) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			wg.Wait()
 			return ctx.Err()
 		case <-t.wake:
 		case <-tick.C:
@@ -422,7 +487,8 @@ func (t *Tracker) Run(ctx context.Context) error {
 
 // rescan offers every stored coordinator tail to validation (restarts).
 func (t *Tracker) rescan() error {
-	hs, err := t.n.Store().Find(store.ByAddress, [][]byte{t.cfg.Address[:]}, 0)
+	addr := t.Address()
+	hs, err := t.n.Store().Find(store.ByAddress, [][]byte{addr[:]}, 0)
 	if err != nil {
 		return fmt.Errorf("find milestones: %w", err)
 	}
@@ -514,7 +580,7 @@ func (t *Tracker) validate(h store.Hash) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	if store.HashFromTrits(root[:]) != t.cfg.Address {
+	if store.HashFromTrits(root[:]) != t.Address() {
 		return 0, fmt.Errorf("%w: signature: merkle root is not the coordinator address", ErrInvalid)
 	}
 	return uint32(idx), nil

@@ -5,8 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,8 +28,9 @@ var (
 
 // Options tune [Open].
 type Options struct {
-	// InitialMmapSize is the initial memory map (and so file growth step) in
-	// bytes; default 64 MiB.
+	// InitialMmapSize is the initial memory map in bytes (address space,
+	// not memory); default 1 GiB on 64-bit systems, 256 MiB on 32-bit ones.
+	// Growing the map blocks readers while it happens, so it should rarely.
 	InitialMmapSize int
 	// Timeout waits for the file lock; default 2 s.
 	Timeout time.Duration
@@ -46,6 +48,33 @@ type Bolt struct {
 	closed  chan struct{}
 
 	pend pending
+	// inflight holds the hashes written by the current bbolt transaction
+	// (committer only), so that two ops of one commit do not store the
+	// same transaction twice.
+	inflight map[Hash]struct{}
+
+	stats struct {
+		commits, commitNanos, merges, mergeNanos, merged atomic.Int64
+	}
+}
+
+// CommitStats are the committer's running totals (for benchmarks).
+type CommitStats struct {
+	// Commits and CommitTime: durable write transactions and their time.
+	Commits    int64
+	CommitTime time.Duration
+	// Merges, MergeTime and Merged: index merges, their time and the
+	// transactions they indexed.
+	Merges, Merged int64
+	MergeTime      time.Duration
+}
+
+// CommitStats returns the committer's running totals.
+func (s *Bolt) CommitStats() CommitStats {
+	return CommitStats{
+		Commits: s.stats.commits.Load(), CommitTime: time.Duration(s.stats.commitNanos.Load()),
+		Merges: s.stats.merges.Load(), Merged: s.stats.merged.Load(), MergeTime: time.Duration(s.stats.mergeNanos.Load()),
+	}
 }
 
 var _ Store = (*Bolt)(nil)
@@ -63,7 +92,10 @@ type op struct {
 // store that owns it: Close closes the file.
 func Open(path string, o Options) (*Bolt, error) {
 	if o.InitialMmapSize == 0 {
-		o.InitialMmapSize = 64 << 20
+		o.InitialMmapSize = 256 << 20
+		if strconv.IntSize == 64 {
+			o.InitialMmapSize = 1 << 30
+		}
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 2 * time.Second
@@ -102,7 +134,7 @@ func New(db *bolt.DB) (*Bolt, error) {
 				return err
 			}
 		}
-		return catchUp(tx)
+		return catchUp(tx, time.Now())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create tangle buckets: %w", err)
@@ -113,6 +145,8 @@ func New(db *bolt.DB) (*Bolt, error) {
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
+
+		inflight: make(map[Hash]struct{}),
 	}
 	s.pend.active = newGeneration()
 	go s.commitLoop()
@@ -184,15 +218,20 @@ func (s *Bolt) commitLoop() {
 		if len(writes) > 0 {
 			t0 := time.Now()
 			s.commit(writes)
-			if os.Getenv("TG_STORE_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "commit %d ops %s\n", len(writes), time.Since(t0))
-			}
+			s.stats.commits.Add(1)
+			s.stats.commitNanos.Add(int64(time.Since(t0)))
 		}
 		if s.pend.size() >= mergeAt {
 			_ = s.merge() // on failure: retried at the next trigger
 		}
 		idle.Reset(mergeIdle)
 	}
+}
+
+// update runs fn in one bbolt transaction with a fresh inflight set.
+func (s *Bolt) update(fn func(tx *bolt.Tx) error) error {
+	clear(s.inflight)
+	return s.db.Update(fn)
 }
 
 // flush merges the pending index entries now.
@@ -229,11 +268,11 @@ func (s *Bolt) commit(batch []*op) {
 		o.done <- err
 	}
 	if len(batch) == 1 {
-		finish(batch[0], s.db.Update(batch[0].fn))
+		finish(batch[0], s.update(batch[0].fn))
 		return
 	}
 	var failed *op
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		for _, o := range batch {
 			if err := o.fn(tx); err != nil {
 				failed = o
@@ -255,7 +294,7 @@ func (s *Bolt) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
-		finish(o, s.db.Update(o.fn))
+		finish(o, s.update(o.fn))
 	}
 }
 
@@ -289,11 +328,30 @@ func (s *Bolt) view(fn func(r *bolt.Bucket) error) error {
 	return s.db.View(func(tx *bolt.Tx) error { return fn(root(tx)) })
 }
 
+// located is where a transaction was found among the pending ones.
+type located struct {
+	seq  uint64
+	meta Meta
+	ok   bool
+}
+
+// locate looks hs up among the pending transactions. It must run before the
+// bbolt read transaction starts: a transaction missing here was merged
+// before, so that read transaction sees its hash entry.
+func (s *Bolt) locate(hs []Hash) []located {
+	out := make([]located, len(hs))
+	for i, h := range hs {
+		out[i].seq, out[i].meta, out[i].ok = s.pend.lookup(h)
+	}
+	return out
+}
+
 // Get returns one transaction.
 func (s *Bolt) Get(h Hash) (*Tx, error) {
+	loc := s.locate([]Hash{h})
 	var out *Tx
 	err := s.view(func(r *bolt.Bucket) error {
-		t, err := getTx(r, h)
+		t, err := getTx(r, h, loc[0])
 		out = t
 		return err
 	})
@@ -303,9 +361,10 @@ func (s *Bolt) Get(h Hash) (*Tx, error) {
 // GetMany returns the transactions for hs in order, nil where absent.
 func (s *Bolt) GetMany(hs []Hash) ([]*Tx, error) {
 	out := make([]*Tx, len(hs))
+	loc := s.locate(hs)
 	err := s.view(func(r *bolt.Bucket) error {
 		for i, h := range hs {
-			t, err := getTx(r, h)
+			t, err := getTx(r, h, loc[i])
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
@@ -319,14 +378,17 @@ func (s *Bolt) GetMany(hs []Hash) ([]*Tx, error) {
 	return out, err
 }
 
-func getTx(r *bolt.Bucket, h Hash) (*Tx, error) {
-	mv := r.Bucket(bucketHash).Get(h[:])
-	if mv == nil {
-		return nil, ErrNotFound
-	}
-	seq, m, err := decodeMeta(mv)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", h, err)
+func getTx(r *bolt.Bucket, h Hash, loc located) (*Tx, error) {
+	seq, m := loc.seq, loc.meta
+	if !loc.ok {
+		mv := r.Bucket(bucketHash).Get(h[:])
+		if mv == nil {
+			return nil, ErrNotFound
+		}
+		var err error
+		if seq, m, err = decodeMeta(mv); err != nil {
+			return nil, fmt.Errorf("read %s: %w", h, err)
+		}
 	}
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], seq)
@@ -343,6 +405,9 @@ func getTx(r *bolt.Bucket, h Hash) (*Tx, error) {
 
 // Has reports whether h is stored.
 func (s *Bolt) Has(h Hash) (bool, error) {
+	if s.locate([]Hash{h})[0].ok {
+		return true, nil
+	}
 	var ok bool
 	err := s.view(func(r *bolt.Bucket) error {
 		ok = r.Bucket(bucketHash).Get(h[:]) != nil
@@ -399,7 +464,10 @@ func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
 		for i := range ps {
 			p := &ps[i]
 			h := p.tx.Hash
-			if hb.Get(h[:]) != nil {
+			if _, dup := s.inflight[h]; dup || hb.Get(h[:]) != nil {
+				continue
+			}
+			if _, _, dup := s.pend.lookup(h); dup {
 				continue
 			}
 			seq, err := tb.NextSequence()
@@ -411,11 +479,12 @@ func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
 			if err := tb.Put(k[:], p.body); err != nil {
 				return err
 			}
-			if err := hb.Put(h[:], encodeMeta(seq, p.tx.Meta)); err != nil {
-				return err
-			}
-			// Index entries and tips follow in the next merge (pending.go).
-			fresh = append(fresh, pendingTx{seq: seq, hash: h, f: p.f})
+			// The hash and index entries and the tips follow in the next
+			// merge (pending.go).
+			s.inflight[h] = struct{}{}
+			m := p.tx.Meta
+			m.Arrival = time.UnixMilli(m.Arrival.UnixMilli())
+			fresh = append(fresh, pendingTx{seq: seq, hash: h, f: p.f, meta: m})
 			added[i] = true
 			n++
 		}
@@ -519,6 +588,9 @@ func (s *Bolt) updateMeta(hs []Hash, fn func(m *Meta) bool) error {
 	return s.write(func(tx *bolt.Tx) error {
 		hb := root(tx).Bucket(bucketHash)
 		for _, h := range hs {
+			if s.pend.update(h, fn) {
+				continue // merged later with its new metadata
+			}
 			v := hb.Get(h[:])
 			if v == nil {
 				continue
@@ -553,8 +625,12 @@ func (s *Bolt) SetSolid(hs []Hash) error {
 	return nil
 }
 
-// SetConfirmed records the first confirming milestone of hs.
+// SetConfirmed records the first confirming milestone of hs. It merges
+// pending transactions first, so that the confirmation is durable.
 func (s *Bolt) SetConfirmed(hs []Hash, index uint32) error {
+	if err := s.flush(); err != nil {
+		return fmt.Errorf("mark %d transactions confirmed by %d: %w", len(hs), index, err)
+	}
 	err := s.updateMeta(hs, func(m *Meta) bool {
 		if m.ConfirmedBy != 0 || index == 0 {
 			return false

@@ -4,23 +4,27 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
-	"time"
 	"slices"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Deferred indexing. A durable PutBatch writes only the body (appended under
-// the next sequence number), the hash entry and the count. The secondary
-// index entries (address, bundle, tag, approvee) and the tip set, which
-// would land at random places in large B+trees, are kept in memory
-// ([pending]) and merged into bbolt in large sorted batches by the
-// committer: every mergeAt transactions, after mergeIdle without writes,
-// before Tips and on Close. The key "ix" holds the highest merged sequence
-// number; on open, bodies above it are indexed again, so a crash loses
-// nothing. Readers see merged and pending entries together.
+// Deferred indexing. A durable PutBatch appends only the bodies (under the
+// next sequence numbers, so the pages written are contiguous) and the count.
+// The hash entries and the secondary index entries (address, bundle, tag,
+// approvee) and the tip set, which would land at random places in large
+// B+trees, are kept in memory ([pending]) and merged into bbolt in large
+// sorted batches by the committer: every mergeAt transactions, after
+// mergeIdle without writes, before Tips and SetConfirmed, and on Close. The
+// key "ix" holds the highest merged sequence number; on open, bodies above it
+// are indexed again, so a crash loses nothing that was acknowledged. Readers
+// see merged and pending entries together.
+//
+// Metadata of pending transactions lives in memory until merged: after a
+// crash their arrival becomes the time of the reopen and their solid flag is
+// cleared (the node solidifies them again on start).
 
 var keyIndexed = []byte("ix")
 
@@ -31,16 +35,18 @@ type pendingTx struct {
 	seq  uint64
 	hash Hash
 	f    Fields
+	meta Meta
 }
 
 // generation is one set of pending transactions with their index entries.
 type generation struct {
-	txs []pendingTx
-	ix  map[Index]map[string][]Hash
+	txs    []pendingTx
+	byHash map[Hash]int // index into txs
+	ix     map[Index]map[string][]Hash
 }
 
 func newGeneration() *generation {
-	g := &generation{ix: make(map[Index]map[string][]Hash, len(indexBuckets))}
+	g := &generation{ix: make(map[Index]map[string][]Hash, len(indexBuckets)), byHash: make(map[Hash]int)}
 	for _, i := range indexBuckets {
 		g.ix[i] = make(map[string][]Hash)
 	}
@@ -48,6 +54,7 @@ func newGeneration() *generation {
 }
 
 func (g *generation) add(p pendingTx) {
+	g.byHash[p.hash] = len(g.txs)
 	g.txs = append(g.txs, p)
 	for _, e := range indexEntries(p.hash, &p.f) {
 		i := Index(e[0][0])
@@ -70,6 +77,33 @@ func (p *pending) add(txs []pendingTx) {
 		p.active.add(t)
 	}
 	p.mu.Unlock()
+}
+
+// lookup returns the sequence number and metadata of a pending transaction.
+func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, g := range []*generation{p.active, p.merging} {
+		if g == nil {
+			continue
+		}
+		if i, ok := g.byHash[h]; ok {
+			return g.txs[i].seq, g.txs[i].meta, true
+		}
+	}
+	return 0, Meta{}, false
+}
+
+// update applies fn to the metadata of a pending transaction and reports
+// whether h is pending. Only the committer calls it (so no merge runs).
+func (p *pending) update(h Hash, fn func(m *Meta) bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i, ok := p.active.byHash[h]
+	if ok {
+		fn(&p.active.txs[i].meta)
+	}
+	return ok
 }
 
 func (p *pending) size() int {
@@ -108,8 +142,10 @@ func (s *Bolt) merge() error {
 	s.pend.mu.Unlock()
 	t0 := time.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error { return indexTxs(root(tx), g.txs) })
-	if os.Getenv("TG_STORE_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "merge %d %s\n", len(g.txs), time.Since(t0))
+	if err == nil {
+		s.stats.merges.Add(1)
+		s.stats.merged.Add(int64(len(g.txs)))
+		s.stats.mergeNanos.Add(int64(time.Since(t0)))
 	}
 	s.pend.mu.Lock()
 	if err != nil { // keep them pending: put them back in front
@@ -135,6 +171,17 @@ func indexTxs(r *bolt.Bucket, txs []pendingTx) error {
 	type entry struct {
 		b   byte
 		key []byte
+	}
+	hs := make([]int, len(txs))
+	for i := range hs {
+		hs[i] = i
+	}
+	slices.SortFunc(hs, func(a, b int) int { return bytes.Compare(txs[a].hash[:], txs[b].hash[:]) })
+	hb := r.Bucket(bucketHash)
+	for _, i := range hs {
+		if err := hb.Put(txs[i].hash[:], encodeMeta(txs[i].seq, txs[i].meta)); err != nil {
+			return err
+		}
 	}
 	var es []entry
 	for i := range txs {
@@ -178,7 +225,7 @@ func indexTxs(r *bolt.Bucket, txs []pendingTx) error {
 
 // catchUp indexes the bodies above the watermark (after a crash). A
 // database without a watermark was written fully indexed.
-func catchUp(tx *bolt.Tx) error {
+func catchUp(tx *bolt.Tx, now time.Time) error {
 	r := root(tx)
 	tb := r.Bucket(bucketTx)
 	v := r.Get(keyIndexed)
@@ -202,6 +249,7 @@ func catchUp(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
+		p.meta = Meta{Arrival: time.UnixMilli(now.UnixMilli())}
 		txs = append(txs, p)
 		if len(txs) == mergeAt {
 			if err := indexTxs(r, txs); err != nil {

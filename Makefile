@@ -23,10 +23,12 @@ test: deps
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 	$(MAKE) package-test
 
-## test-heavy: the packages whose tests scale down under -race, at full size.
+## test-heavy: the packages whose tests scale down under -race, at full size, and
+## the PoW tests of the arm64 and armv7 builds under qemu-user-static.
 HEAVY_PKGS = ./pow/... ./tangle/sign ./tangle/tx ./tangle/gossip ./tangle/milestone ./mam
 test-heavy:
 	TANGLEGATE_INTEGRATION=1 $(GO) test -count=1 -timeout 30m $(HEAVY_PKGS)
+	bash pow/qemu_test.sh
 
 deps:
 	./scripts/deps.sh

@@ -584,13 +584,23 @@ func (s *Bolt) Approvers(h Hash) ([]Hash, error) {
 }
 
 // updateMeta rewrites the metadata of stored hashes with fn.
+// Pending transactions are updated in memory (the merge writes their new
+// metadata; see pending.go): safe from any goroutine, since a merge takes
+// the active generation away under the lock before it reads it. Only the
+// merged rest needs a bbolt transaction.
 func (s *Bolt) updateMeta(hs []Hash, fn func(m *Meta) bool) error {
+	var rest []Hash
+	for _, h := range hs {
+		if !s.pend.update(h, fn) {
+			rest = append(rest, h)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
 	return s.write(func(tx *bolt.Tx) error {
 		hb := root(tx).Bucket(bucketHash)
-		for _, h := range hs {
-			if s.pend.update(h, fn) {
-				continue // merged later with its new metadata
-			}
+		for _, h := range rest {
 			v := hb.Get(h[:])
 			if v == nil {
 				continue

@@ -72,3 +72,18 @@ func (s *Bolt) Delete(hs []Hash) (int, error) {
 	}
 	return n, nil
 }
+
+// SpentAddresses returns every address recorded as spent from (snapshots).
+func (s *Bolt) SpentAddresses() ([]Hash, error) {
+	var out []Hash
+	err := s.view(func(r *bolt.Bucket) error {
+		return r.Bucket(bucketSpent).ForEach(func(k, _ []byte) error {
+			out = append(out, Hash(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list spent addresses: %w", err)
+	}
+	return out, nil
+}

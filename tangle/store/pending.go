@@ -94,8 +94,8 @@ func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
 	return 0, Meta{}, false
 }
 
-// update applies fn to the metadata of a pending transaction and reports
-// whether h is pending. Only the committer calls it (so no merge runs).
+// update applies fn to the metadata of a pending transaction of the active
+// generation and reports whether it found h there.
 func (p *pending) update(h Hash, fn func(m *Meta) bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

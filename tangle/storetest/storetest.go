@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"spent addresses are remembered", testSpent},
 		{"concurrent writers all land", testConcurrent},
 		{"a bad batch fails alone", testBadBatch},
+		{"deleted transactions leave no trace but their approvers' entries", testDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,5 +343,59 @@ func testBadBatch(t *testing.T, s store.Store, rng *rand.Rand) {
 	must(s.PutBatch([]*store.Tx{good})).ok(t)
 	if ok := must(s.Has(bad.Hash)).ok(t); ok {
 		t.Fatal("bad tx stored")
+	}
+}
+
+// Deleter is implemented by stores that can prune ([store.Bolt.Delete]).
+type Deleter interface {
+	Delete(hs []store.Hash) (int, error)
+}
+
+func testDelete(t *testing.T, s store.Store, rng *rand.Rand) {
+	d, ok := s.(Deleter)
+	if !ok {
+		t.Skip("the store cannot delete")
+	}
+	addr := RandomHash(rng)
+	a := NewTx(rng, Spec{Address: addr, Tag: "PRUNED"})
+	b := NewTx(rng, Spec{Address: addr, Trunk: a.Hash, Branch: a.Hash})
+	c := NewTx(rng, Spec{Trunk: b.Hash, Branch: a.Hash})
+	e := NewTx(rng, Spec{Trunk: a.Hash, Branch: a.Hash}) // a's parent role ends with a
+	must(s.PutBatch([]*store.Tx{a, b, c})).ok(t)
+	must(s.PutBatch([]*store.Tx{e})).ok(t)
+	before := must(s.Count()).ok(t)
+	n, err := d.Delete([]store.Hash{a.Hash, e.Hash, RandomHash(rng), a.Hash})
+	if err != nil || n != 2 {
+		t.Fatalf("Delete = %d, %v; want 2 deleted", n, err)
+	}
+	if _, err := s.Get(a.Hash); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(deleted) err = %v, want ErrNotFound", err)
+	}
+	if ok := must(s.Has(e.Hash)).ok(t); ok {
+		t.Error("Has(deleted) = true")
+	}
+	if got := must(s.Count()).ok(t); got != before-2 {
+		t.Errorf("Count = %d, want %d", got, before-2)
+	}
+	if got := must(s.Find(store.ByAddress, [][]byte{addr[:]}, 0)).ok(t); !slices.Equal(got, []store.Hash{b.Hash}) {
+		t.Errorf("Find by address = %d hashes, want only b", len(got))
+	}
+	tag := must(store.TagFromTrytes("PRUNED")).ok(t)
+	if got := must(s.Find(store.ByTag, [][]byte{tag[:]}, 0)).ok(t); len(got) != 0 {
+		t.Errorf("Find by the deleted tag = %d hashes", len(got))
+	}
+	// b and c survive and still approve a: a surviving approver is found.
+	if got := sorted(must(s.Approvers(a.Hash)).ok(t)); !slices.Equal(got, sorted([]store.Hash{b.Hash, c.Hash})) {
+		t.Errorf("Approvers(deleted a) = %d hashes, want b and c", len(got))
+	}
+	if got := sorted(must(s.Tips()).ok(t)); !slices.Equal(got, sorted([]store.Hash{c.Hash})) {
+		t.Errorf("tips = %d hashes, want only c", len(got))
+	}
+	// deleting c makes b a tip again
+	if n, err := d.Delete([]store.Hash{c.Hash}); err != nil || n != 1 {
+		t.Fatalf("Delete(c) = %d, %v", n, err)
+	}
+	if got := sorted(must(s.Tips()).ok(t)); !slices.Equal(got, sorted([]store.Hash{b.Hash})) {
+		t.Errorf("tips after deleting c = %d hashes, want only b", len(got))
 	}
 }

@@ -9,6 +9,6 @@ func newBenchCmd() *cobra.Command {
 		Long: `Measure this machine: proof-of-work rate, hashing, node ingest and device polling.
 Every benchmark prints a human summary, or one JSON object with --json.`,
 	}
-	cmd.AddCommand(newBenchPollCmd(), newBenchIngestCmd(), newBenchPowCmd()) // subcommands: one file each, bench_<name>.go
+	cmd.AddCommand(newBenchPollCmd(), newBenchIngestCmd(), newBenchPowCmd(), newBenchSyncCmd()) // subcommands: one file each, bench_<name>.go
 	return cmd
 }

@@ -78,6 +78,7 @@ for the ternary tools that work on trytes from stdin.`,
 		newIdentityCmd(),
 		newSeedCmd(),
 		newHelperCmd(),
+		newSnapshotCmd(),
 	)
 	return root
 }

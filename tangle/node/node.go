@@ -44,7 +44,10 @@ type Node struct {
 	selector    TipSelector
 
 	ingest chan ingestItem
-	solid  *solidifier
+	// cpu bounds the goroutines decoding and hashing at once to one less
+	// than GOMAXPROCS (at least 1), so that API reads always find a free P.
+	cpu   chan struct{}
+	solid *solidifier
 	tips   *tipPool
 
 	stats Stats
@@ -76,6 +79,7 @@ func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
 		now:    time.Now,
 		ledger: Standalone{},
 		ingest: make(chan ingestItem, cfg.IngestQueue),
+		cpu:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 	}
 	n.tips = newTipPool(cfg)
 	n.solid = newSolidifier(n)
@@ -153,6 +157,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 				break fill
 			}
 		}
+		n.cpu <- struct{}{}
 		var valid []*prepared
 		for _, it := range items {
 			p, err := n.decodeTrits(it.trits)
@@ -172,6 +177,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 			}
 			ok = append(ok, p)
 		}
+		<-n.cpu
 		if _, err := n.storeBatch(ok); err != nil {
 			n.log.Error("store ingested transactions", "err", err, "count", len(ok))
 		}
@@ -193,6 +199,24 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	if len(trytes) > n.cfg.MaxBatch {
 		return nil, fmt.Errorf("%w: %d transactions in one call, at most %d", ErrInvalid, len(trytes), n.cfg.MaxBatch)
 	}
+	ps, err := n.prepare(ctx, trytes)
+	if err != nil {
+		return nil, err
+	}
+	t2 := time.Now()
+	hs, err := n.storeBatch(ps)
+	n.stats.StoreNanos.Add(int64(time.Since(t2)))
+	return hs, err
+}
+
+// prepare decodes, hashes and checks trytes, holding a cpu slot.
+func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error) {
+	select {
+	case n.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-n.cpu }()
 	t0 := time.Now()
 	ps := make([]*prepared, len(trytes))
 	for i, s := range trytes {
@@ -208,18 +232,15 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	}
 	t1 := time.Now()
 	n.stats.DecodeNanos.Add(int64(t1.Sub(t0)))
-	hashAll(ps, n.cfg.Workers)
-	t2 := time.Now()
-	n.stats.HashNanos.Add(int64(t2.Sub(t1)))
+	hashAll(ps, 1)
+	n.stats.HashNanos.Add(int64(time.Since(t1)))
 	for i, p := range ps {
 		if err := n.checkHashed(p); err != nil {
 			n.stats.Invalid.Add(1)
 			return nil, &TxError{Index: i, Err: err}
 		}
 	}
-	hs, err := n.storeBatch(ps)
-	n.stats.StoreNanos.Add(int64(time.Since(t2)))
-	return hs, err
+	return ps, nil
 }
 
 func (n *Node) decodeTrytes(s string) (*prepared, error) {

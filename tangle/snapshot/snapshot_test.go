@@ -72,9 +72,8 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 
 func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	t.Parallel()
-	genesis := map[store.Hash]uint64{store.HashFromTrits(make([]int8, 243)): 0}
 	src, _ := store.HashFromTrytes(gossiptest.RandomAddress())
-	genesis = map[store.Hash]uint64{src: 1000}
+	genesis := map[store.Hash]uint64{src: 1000}
 	nw := newNetwork(t, genesis)
 	peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
 	cfg := snapshot.Config{Every: 5, Keep: 5}

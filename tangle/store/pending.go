@@ -143,6 +143,7 @@ func (s *Bolt) merge() error {
 	t0 := time.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error { return indexTxs(root(tx), g.txs) })
 	if err == nil {
+		dropMapped(s.db)
 		s.stats.merges.Add(1)
 		s.stats.merged.Add(int64(len(g.txs)))
 		s.stats.mergeNanos.Add(int64(time.Since(t0)))

@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tanglegate/gateway/tangle/curl"
+	"github.com/tanglegate/gateway/tangle/gossip"
+	"github.com/tanglegate/gateway/tangle/kerl"
+	"github.com/tanglegate/gateway/tangle/node"
+	"github.com/tanglegate/gateway/tangle/store"
+	"github.com/tanglegate/gateway/tangle/trinary"
+	"github.com/tanglegate/gateway/tangle/tx"
+)
+
+type syncResult struct {
+	Nodes           int     `json:"nodes"`
+	Rate            int     `json:"offered_tx_per_second"`
+	Propagated      int     `json:"propagated_transactions"`
+	PropagationP50  float64 `json:"propagation_p50_ms"`
+	PropagationP99  float64 `json:"propagation_p99_ms"`
+	PropagationMax  float64 `json:"propagation_max_ms"`
+	SyncTxs         int     `json:"sync_transactions"`
+	SyncSeconds     float64 `json:"sync_seconds"`
+	SyncTxPerSecond float64 `json:"sync_tx_per_second"`
+	MWM             int     `json:"mwm"`
+}
+
+func newBenchSyncCmd() *cobra.Command {
+	var asJSON bool
+	var rate, count int
+	var dur time.Duration
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Peering: propagation p50/p99 across three nodes under load, and a fresh node's sync rate",
+		Long: `Runs in-process nodes peered over loopback TLS (tangle/gossip), MWM 1 with
+pre-generated transactions (proof of work done once, not timed).
+Propagation: three nodes, transactions submitted round-robin at --rate for
+--duration; latency = arrival on each other node - submission.
+Sync: one node holds --count transactions; a fresh node connects and fetches
+them all (tips offered on connect, parents requested); rate = count / time.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := os.MkdirTemp("", "tanglegate-bench-sync-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			res, err := benchSync(cmd.Context(), dir, rate, dur, count)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(res)
+			}
+			fmt.Fprintf(out, "propagation (%d nodes, %d tx/s offered, %d arrivals): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+				res.Nodes, res.Rate, res.Propagated, res.PropagationP50, res.PropagationP99, res.PropagationMax)
+			fmt.Fprintf(out, "sync of a fresh node: %d tx in %.1f s = %.0f tx/s\n", res.SyncTxs, res.SyncSeconds, res.SyncTxPerSecond)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	cmd.Flags().IntVar(&rate, "rate", 500, "transactions per second offered during the propagation run")
+	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "length of the propagation run")
+	cmd.Flags().IntVar(&count, "count", 100_000, "transactions the fresh node syncs")
+	return cmd
+}
+
+const benchMWM = 1
+
+// genMWM makes n zero-value one-transaction bundles approving recent ones,
+// each meeting benchMWM (a nonce search of a few hashes).
+func genMWM(rng *rand.Rand, n int, parents *[]string) []string {
+	out := make([]string, n)
+	var t [store.TxTrits]int8
+	for i := range out {
+		clear(t[:])
+		for j := 0; j < 300; j++ {
+			t[j] = int8(rng.IntN(3)) - 1
+		}
+		for j := 6561; j < 6561+242; j++ {
+			t[j] = int8(rng.IntN(3)) - 1
+		}
+		ts, _ := trinary.IntToTrits(time.Now().Unix(), 27)
+		copy(t[6966:], ts)
+		b, _ := kerl.Hash(t[6561:7047])
+		copy(t[7047:], b[:])
+		pick := func() string {
+			if len(*parents) == 0 {
+				return strings.Repeat("9", 81)
+			}
+			return (*parents)[len(*parents)-1-rng.IntN(min(len(*parents), 50))]
+		}
+		_ = trinary.PutTrits(t[7290:7290+243], pick())
+		_ = trinary.PutTrits(t[7533:7533+243], pick())
+		for {
+			for j := 7938; j < store.TxTrits; j++ {
+				t[j] = int8(rng.IntN(3)) - 1
+			}
+			h := curl.Hash(t[:], curl.Rounds81)
+			if tx.MeetsMWM(h[:], benchMWM) {
+				*parents = append(*parents, trinary.MustTrytes(h[:]))
+				break
+			}
+		}
+		out[i] = trinary.MustTrytes(t[:])
+	}
+	if len(*parents) > 1000 {
+		*parents = slices.Clone((*parents)[len(*parents)-1000:])
+	}
+	return out
+}
+
+// arrivals records when watched transactions reach one node.
+type arrivals struct {
+	g    *gossip.Gossip
+	mu   sync.Mutex
+	seen map[store.Hash]time.Time
+}
+
+func (a *arrivals) Broadcast(t *store.Tx) {
+	a.mu.Lock()
+	a.seen[t.Hash] = time.Now()
+	a.mu.Unlock()
+	a.g.Broadcast(t)
+}
+
+type benchNode struct {
+	n   *node.Node
+	st  *store.Bolt
+	g   *gossip.Gossip
+	arr *arrivals
+	id  *gossip.Identity
+	ln  net.Listener
+}
+
+func newBenchNode(dir string) (*benchNode, error) {
+	id, err := gossip.LoadOrCreateIdentity(filepath.Join(dir, "tls"))
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return &benchNode{id: id, ln: ln}, nil
+}
+
+// start opens the store and runs the node and gossip with peers until ctx ends.
+func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, peers []*benchNode) error {
+	st, err := store.Open(filepath.Join(dir, "gateway.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	b.st = st
+	b.n = node.NewNode(st, node.Config{MWM: benchMWM, IngestQueue: 16384}, nil)
+	gc := gossip.Config{Identity: b.id, MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, RetryAfter: 500 * time.Millisecond, RateTx: 100000}
+	for _, p := range peers {
+		if p != b {
+			gc.Peers = append(gc.Peers, gossip.PeerConfig{Address: p.ln.Addr().String(), Fingerprint: p.id.Fingerprint})
+		}
+	}
+	if b.g, err = gossip.New(b.n, gc, nil); err != nil {
+		return err
+	}
+	b.arr = &arrivals{g: b.g, seen: make(map[store.Hash]time.Time)}
+	b.n.SetBroadcaster(b.arr)
+	wg.Go(func() { _ = b.n.Run(ctx) })
+	wg.Go(func() { _ = b.g.Serve(ctx, b.ln) })
+	return nil
+}
+
+func waitUntil(ctx context.Context, d time.Duration, what string, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench sync: timed out waiting for %s", what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, count int) (*syncResult, error) {
+	res := &syncResult{Nodes: 3, Rate: rate, MWM: benchMWM, SyncTxs: count}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var parents []string
+	n := rate * int(dur/time.Second)
+	load := genMWM(rng, n, &parents)
+	syncTxs := genMWM(rng, count, &parents)
+
+	// propagation across three nodes
+	ctx1, stop1 := context.WithCancel(ctx)
+	var wg1 sync.WaitGroup
+	nodes := make([]*benchNode, 3)
+	for i := range nodes {
+		b, err := newBenchNode(filepath.Join(dir, fmt.Sprint("p", i)))
+		if err != nil {
+			stop1()
+			return nil, err
+		}
+		nodes[i] = b
+	}
+	closeAll := func(ns []*benchNode, stop context.CancelFunc, wg *sync.WaitGroup) {
+		stop()
+		wg.Wait()
+		for _, b := range ns {
+			if b.st != nil {
+				b.st.Close()
+			}
+		}
+	}
+	for i, b := range nodes {
+		if err := b.start(ctx1, &wg1, filepath.Join(dir, fmt.Sprint("p", i)), nodes); err != nil {
+			closeAll(nodes, stop1, &wg1)
+			return nil, err
+		}
+	}
+	if err := waitUntil(ctx, 20*time.Second, "mesh", func() bool {
+		for _, b := range nodes {
+			if len(b.g.Connected()) != 2 {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		closeAll(nodes, stop1, &wg1)
+		return nil, err
+	}
+	sent := make([]time.Time, len(load))
+	hashes := make([]store.Hash, len(load))
+	origin := make([]int, len(load))
+	tick := time.Second / time.Duration(max(rate, 1))
+	start := time.Now()
+	for i, t := range load {
+		if d := time.Until(start.Add(time.Duration(i) * tick)); d > 0 {
+			time.Sleep(d)
+		}
+		o := i % 3
+		sent[i], origin[i] = time.Now(), o
+		hs, err := nodes[o].n.Submit(ctx, []string{t})
+		if err != nil {
+			closeAll(nodes, stop1, &wg1)
+			return nil, err
+		}
+		hashes[i] = hs[0]
+	}
+	err := waitUntil(ctx, 60*time.Second, "propagation", func() bool {
+		for _, b := range nodes {
+			b.arr.mu.Lock()
+			k := len(b.arr.seen)
+			b.arr.mu.Unlock()
+			if k < len(load) {
+				return false
+			}
+		}
+		return true
+	})
+	var lat []time.Duration
+	for i, h := range hashes {
+		for j, b := range nodes {
+			if j == origin[i] {
+				continue
+			}
+			b.arr.mu.Lock()
+			at, ok := b.arr.seen[h]
+			b.arr.mu.Unlock()
+			if ok {
+				lat = append(lat, at.Sub(sent[i]))
+			}
+		}
+	}
+	closeAll(nodes, stop1, &wg1)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.Propagated = len(lat)
+	if len(lat) > 0 {
+		res.PropagationP50, res.PropagationP99, res.PropagationMax = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1])
+	}
+
+	// sync: a holds count transactions, fresh b catches up
+	ctx2, stop2 := context.WithCancel(ctx)
+	var wg2 sync.WaitGroup
+	pair := make([]*benchNode, 2)
+	for i := range pair {
+		b, err := newBenchNode(filepath.Join(dir, fmt.Sprint("s", i)))
+		if err != nil {
+			stop2()
+			return nil, err
+		}
+		pair[i] = b
+	}
+	if err := pair[0].start(ctx2, &wg2, filepath.Join(dir, "s0"), pair[:1]); err != nil {
+		closeAll(pair, stop2, &wg2)
+		return nil, err
+	}
+	for i := 0; i < len(syncTxs); i += 500 {
+		if _, err := pair[0].n.Submit(ctx, syncTxs[i:min(i+500, len(syncTxs))]); err != nil {
+			closeAll(pair, stop2, &wg2)
+			return nil, err
+		}
+	}
+	if err := pair[0].n.WaitSolidified(ctx); err != nil {
+		closeAll(pair, stop2, &wg2)
+		return nil, err
+	}
+	if err := pair[0].g.AddPeer(pair[1].ln.Addr().String(), pair[1].id.Fingerprint); err != nil {
+		closeAll(pair, stop2, &wg2)
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := pair[1].start(ctx2, &wg2, filepath.Join(dir, "s1"), pair[:1]); err != nil {
+		closeAll(pair, stop2, &wg2)
+		return nil, err
+	}
+	err = waitUntil(ctx, 30*time.Minute, "fresh node synced", func() bool {
+		c, _ := pair[1].st.Count()
+		return c >= uint64(count)
+	})
+	took := time.Since(t0)
+	closeAll(pair, stop2, &wg2)
+	if err != nil {
+		return nil, err
+	}
+	res.SyncSeconds = took.Seconds()
+	res.SyncTxPerSecond = float64(count) / took.Seconds()
+	return res, nil
+}

@@ -234,7 +234,7 @@ func (r *Registry) publish(ctx context.Context, channel string, v any) error {
 	if err != nil {
 		return err
 	}
-	trytes, _, err := mam.Bundle(msg, "TANGLEGATE9IDENTITY", r.now())
+	trytes, _, err := mam.Bundle(msg, mam.MessageTag("TANGLEGATE9IDENTITY", msg), r.now())
 	if err != nil {
 		return err
 	}

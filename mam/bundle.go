@@ -80,3 +80,19 @@ func Bundle(msg Message, tag string, ts time.Time) (trytes []string, bundleHash 
 	}
 	return trytes, bundleHash, nil
 }
+
+// MessageTag returns a tag for the bundle of msg: prefix (at most 20 trytes)
+// followed by msg's absolute key index in 7 trytes. Two messages of a channel
+// published in the same second would otherwise have the same essence, and so
+// the same bundle hash, on the same address; readers that group transactions
+// by bundle hash (as @iota/mam.js does) would then mix them up.
+func MessageTag(prefix string, msg Message) string {
+	if len(prefix) > 20 {
+		prefix = prefix[:20]
+	}
+	idx, err := trinary.IntToTrytes(int64(msg.Leaf), 7)
+	if err != nil { // more than 27^7/2 messages: the index wraps, still distinct from its neighbours
+		idx, _ = trinary.IntToTrytes(int64(msg.Leaf%5_000_000_000), 7)
+	}
+	return trinary.Pad(prefix, 20) + idx
+}

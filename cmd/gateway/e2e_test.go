@@ -399,7 +399,7 @@ func chain(ctx context.Context, node mam.Node, id string) ([]identity.Verified, 
 			return nil, err
 		}
 		if bundles != len(msgs) {
-			return nil, fmt.Errorf("identity %.12s…: %d bundles under root %.12s… but %d message indices: an index was used twice", id, bundles, root, len(msgs))
+			return nil, fmt.Errorf("identity %.12s…: %d distinct payloads under root %.12s… but %d message indices: an index was used twice", id, bundles, root, len(msgs))
 		}
 	}
 	return vs, nil
@@ -425,7 +425,9 @@ func bundlesOn(ctx context.Context, node mam.Node, addr string) (int, error) {
 			return 0, err
 		}
 		if txn.CurrentIndex == 0 && txn.Address == addr {
-			seen[txn.Bundle] = true
+			// Distinct payloads, not bundle hashes: re-sending one message
+			// (a reattachment) repeats its payload, a reused index would not.
+			seen[txn.SignatureMessageFragment] = true
 		}
 	}
 	return len(seen), nil

@@ -206,7 +206,7 @@ func (r *reactions) publish(ctx context.Context, channel string, v any, tag stri
 	if err != nil {
 		return fmt.Errorf("sign message on %s: %w", channel, err)
 	}
-	trytes, _, err := mam.Bundle(msg, tag, r.g.opts.now())
+	trytes, _, err := mam.Bundle(msg, mam.MessageTag(tag, msg), r.g.opts.now())
 	if err != nil {
 		return err
 	}

@@ -404,7 +404,7 @@ func (s *Stream) publishLoop(ctx context.Context) error {
 func (s *Stream) send(ctx context.Context, msg mam.Message) error {
 	wait := s.opt.RetryMin
 	for {
-		trytes, _, err := mam.Bundle(msg, Tag, s.opt.Now())
+		trytes, _, err := mam.Bundle(msg, mam.MessageTag(Tag, msg), s.opt.Now())
 		if err != nil {
 			return fmt.Errorf("telemetry: bundle message %d of %s: %w", msg.Leaf, s.opt.Name, err)
 		}

@@ -214,7 +214,7 @@ func (a *Agent) answer(ctx context.Context, reaction, status, detail string) err
 	if err != nil {
 		return fmt.Errorf("sign answer: %w", err)
 	}
-	trytes, _, err := mam.Bundle(msg, "TANGLEGATE9ANSWER", a.opt.Now())
+	trytes, _, err := mam.Bundle(msg, mam.MessageTag("TANGLEGATE9ANSWER", msg), a.opt.Now())
 	if err != nil {
 		return err
 	}

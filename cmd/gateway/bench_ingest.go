@@ -163,7 +163,8 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 	client := &api.Client{URL: "http://" + l.Addr().String()}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var parents []string
-	var known []string
+	var known []store.Hash // a ring of recent tails for the reader (bounded: it must not inflate RSS)
+	const maxKnown = 4096
 	var knownMu sync.Mutex
 	var lat []time.Duration
 	var elapsed, solidifyWait time.Duration
@@ -180,7 +181,7 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 					time.Sleep(time.Millisecond)
 					continue
 				}
-				h := known[rand.IntN(len(known))]
+				h := known[rand.IntN(len(known))].Trytes()
 				knownMu.Unlock()
 				t0 := time.Now()
 				if _, err := client.GetTrytes(rctx, []string{h}); err == nil {
@@ -199,10 +200,16 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 					hs, err := n.Submit(ctx, b)
 					if err != nil {
 						errc <- err
+						for range next { // keep the producer from blocking
+						}
 						return
 					}
 					knownMu.Lock()
-					known = append(known, hs[0].Trytes())
+					if len(known) < maxKnown {
+						known = append(known, hs[0])
+					} else {
+						known[rand.IntN(maxKnown)] = hs[0]
+					}
 					knownMu.Unlock()
 				}
 			})
@@ -213,13 +220,14 @@ func benchIngest(ctx context.Context, dbPath string, count, batch, writers int) 
 		close(next)
 		wg.Wait()
 		submitted := time.Since(start)
-		if err := n.WaitSolidified(ctx); err != nil {
-			return nil, err
-		}
+		err := n.WaitSolidified(ctx)
 		solidifyWait += time.Since(start) - submitted
 		elapsed += time.Since(start)
 		stopReader()
 		reader.Wait()
+		if err != nil {
+			return nil, err
+		}
 		select {
 		case err := <-errc:
 			return nil, err

@@ -61,7 +61,10 @@ type Options struct {
 // Stats are a stream's counters. Accepted = PublishedReadings +
 // QueuedReadings always holds, and CoalescedReadings = PublishedCoalesced +
 // the coalesced readings still queued. All but Filtered and Open survive
-// restarts.
+// restarts. A batch counts as published once its message is signed, before
+// the bundle is handed to the [Queue]: Messages - Enqueued (0 or 1) is a
+// signed message still being handed on, which the next Run re-sends if this
+// one ends first. Wait for Enqueued == Messages before reading the channel.
 type Stats struct {
 	Accepted           uint64 `json:"accepted"`            // readings written to the queue
 	Filtered           uint64 `json:"filtered"`            // readings within the deadband (left out by policy)

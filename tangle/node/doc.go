@@ -26,7 +26,9 @@
 //
 // Submit returns after step 4: API calls never wait for solidification.
 // Reads (the API) go straight to the store's read transactions, which bbolt
-// runs concurrently with the single writer.
+// runs concurrently with the single writer. Steps 1 to 3 run on at most
+// GOMAXPROCS-1 goroutines at once (at least one) and yield between groups
+// of 64 transactions, so that API reads find a processor while ingesting.
 //
 // # Tip selection
 //

@@ -48,7 +48,7 @@ type Node struct {
 	// than GOMAXPROCS (at least 1), so that API reads always find a free P.
 	cpu   chan struct{}
 	solid *solidifier
-	tips   *tipPool
+	tips  *tipPool
 
 	stats Stats
 }
@@ -226,6 +226,9 @@ func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error
 			return nil, &TxError{Index: i, Err: err}
 		}
 		ps[i] = p
+		if i%64 == 63 {
+			runtime.Gosched()
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -319,6 +322,8 @@ func hashAll(ps []*prepared, workers int) {
 			for i, p := range part {
 				p.hash = dst[i]
 			}
+			runtime.Gosched() // let API reads in between groups of 64
+
 		}
 	}
 	if workers <= 1 || groups == 1 {

@@ -36,6 +36,11 @@
 //
 // # Caveats
 //
+// Broadcasting is the node's: Submit hands new transactions to its
+// Broadcaster. An attachment re-submitted after a crash was already stored,
+// so it is not broadcast again; if peers missed it, the reattachment after
+// Options.ReattachAfter covers that.
+//
 // One bundle is worked at a time: a bundle waiting for confirmation does not
 // hold up the next ones (they are attached meanwhile), but PoW runs for one
 // bundle at a time. Promotions are not recorded: after a crash one may be

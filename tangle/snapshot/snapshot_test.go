@@ -25,19 +25,19 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 	mesh(t, nodes)
 	var all, first []store.Hash
 	var countAt25 uint64
-	for solid(nodes[1]) < 50 {
+	for solid(nodes[1]) < pruneMilestones {
 		hs := round(t, nodes, 3, "PRUNING")
 		all = append(all, hs...)
 		if first == nil {
 			first = hs
 		}
-		if countAt25 == 0 && solid(nodes[1]) >= 25 {
+		if countAt25 == 0 && solid(nodes[1]) >= pruneMilestones/2 {
 			countAt25, _ = nodes[1].Store.Count()
 		}
 	}
-	gossiptest.WaitFor(t, 30*time.Second, "pruned past milestone 40", func() bool {
+	gossiptest.WaitFor(t, 30*time.Second, "pruned", func() bool {
 		_, _, p := nodes[1].ms.Indexes()
-		return p >= 40
+		return p >= pruneMilestones-2*5
 	})
 	if !gossiptest.HasAll(nodes[2].Store, all) {
 		t.Error("the permanode lost transactions")
@@ -52,9 +52,9 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 	}
 	kept, _ := nodes[1].Store.Count()
 	total, _ := nodes[2].Store.Count()
-	t.Logf("after %d milestones: pruning node %d transactions (%d at milestone 25), permanode %d; %d entry points", solid(nodes[1]), kept, countAt25, total, nodes[1].snap.EntryPoints())
+	t.Logf("after %d milestones: pruning node %d transactions (%d at half way), permanode %d; %d entry points", solid(nodes[1]), kept, countAt25, total, nodes[1].snap.EntryPoints())
 	if kept*3 > total || kept > countAt25*3/2+20 {
-		t.Errorf("pruning node keeps %d transactions (%d at milestone 25, permanode %d): not bounded", kept, countAt25, total)
+		t.Errorf("pruning node keeps %d transactions (%d half way, permanode %d): not bounded", kept, countAt25, total)
 	}
 	// it keeps working on top of its entry points
 	late := round(t, nodes, 3, "AFTERPRUNING")
@@ -80,7 +80,7 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	nodes := []*member{nw.start(t, peers[0], peers, true, nil), nw.start(t, peers[1], peers, false, &cfg)}
 	gossiptest.WaitFor(t, 20*time.Second, "pair connected", func() bool { return len(nodes[1].Gossip.Connected()) >= 1 })
 	var old []store.Hash
-	for solid(nodes[1]) < 15 {
+	for solid(nodes[1]) < snapshotAt {
 		old = append(old, round(t, nodes, 2, "BEFORESNAPSHOT")...)
 	}
 	snap, err := snapshot.Take(nodes[1].Store.DB(), nodes[1].Store)
@@ -99,7 +99,7 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	if string(signer) != peers[1].ID.Fingerprint {
 		t.Fatalf("signer %s, want the exporting node's %s", signer, peers[1].ID.Fingerprint)
 	}
-	if got.Network != nw.address || got.Index < 15 || len(got.EntryPoints) == 0 {
+	if got.Network != nw.address || got.Index < snapshotAt || len(got.EntryPoints) == 0 {
 		t.Fatalf("snapshot network %s index %d with %d entry points", got.Network, got.Index, len(got.EntryPoints))
 	}
 	// the fresh node imports it before its first start
@@ -114,7 +114,8 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 		t.Error("a second import into the same database was accepted")
 	}
 	st.Close()
-	fresh := nw.start(t, peers[2], peers, false, &cfg)
+	keepAll := snapshot.Config{Every: 5, Keep: 100} // the checks below read what it synced
+	fresh := nw.start(t, peers[2], peers, false, &keepAll)
 	nodes = append(nodes, fresh)
 	mesh(t, nodes)
 	var newer []store.Hash

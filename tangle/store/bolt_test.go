@@ -3,6 +3,8 @@ package store_test
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tanglegate/gateway/tangle/store"
@@ -106,5 +108,123 @@ func TestHashTrytesRoundTrip(t *testing.T) {
 	}
 	if _, err := store.HashFromTrytes(s[:80]); err == nil {
 		t.Fatal("80 trytes accepted")
+	}
+}
+
+// TestReopenAfterCrashMergesPendingTransactions copies the database file
+// while transactions are acknowledged but not yet merged into the indexes
+// (what a kill -9 leaves behind) and opens the copy.
+func TestReopenAfterCrashMergesPendingTransactions(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(5, 6))
+	addr := storetest.RandomHash(rng)
+	parent := storetest.NewTx(rng, storetest.Spec{Address: addr})
+	child := storetest.NewTx(rng, storetest.Spec{Address: addr, Trunk: parent.Hash, Branch: parent.Hash})
+	if _, err := s.PutBatch([]*store.Tx{parent, child}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSolid([]store.Hash{parent.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "crashed.db")
+	if err := s.DB().View(func(tx *bolt.Tx) error { return tx.CopyFile(copyPath, 0o600) }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Open(copyPath, store.Options{InitialMmapSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, err := store.Check(c.DB())
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("check after reopen: %v %v", err, rep.Err())
+	}
+	if rep.Transactions != 2 {
+		t.Fatalf("%d transactions after reopen, want 2", rep.Transactions)
+	}
+	got, err := c.Find(store.ByAddress, [][]byte{addr[:]}, 0)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Find by address after reopen = %d hashes, %v; want 2", len(got), err)
+	}
+	tips, err := c.Tips()
+	if err != nil || len(tips) != 1 || tips[0] != child.Hash {
+		t.Fatalf("Tips after reopen = %v, %v; want the child", tips, err)
+	}
+	p, err := c.Get(parent.Hash)
+	if err != nil || p.Meta.Solid {
+		t.Fatalf("pending solid flag after a crash: %+v, %v; want cleared (the node solidifies again)", p, err)
+	}
+}
+
+// TestReadsSeeEveryAcknowledgedTransactionDuringMerges checks the hand-over
+// from pending to merged entries: a reader must never miss a transaction
+// whose PutBatch returned, while merges run all the time.
+func TestReadsSeeEveryAcknowledgedTransactionDuringMerges(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(7, 8))
+	n := 300
+	if testing.Short() {
+		n = 100
+	}
+	txs := make([]*store.Tx, n)
+	for i := range txs {
+		txs[i] = storetest.NewTx(rng, storetest.Spec{Address: storetest.RandomHash(rng), Bundle: storetest.RandomHash(rng)})
+	}
+	var acked atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // merges
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.Tips(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	wg.Go(func() { // reader
+		r := rand.New(rand.NewPCG(9, 9))
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			k := int(acked.Load())
+			if k == 0 {
+				continue
+			}
+			x := txs[r.IntN(k)]
+			f, _ := x.Fields()
+			hs, err := s.Find(store.ByAddress, [][]byte{f.Address[:]}, 0)
+			if err != nil || len(hs) != 1 || hs[0] != x.Hash {
+				t.Errorf("Find of an acknowledged transaction = %v, %v", hs, err)
+				return
+			}
+			if ok, err := s.Has(x.Hash); err != nil || !ok {
+				t.Errorf("Has of an acknowledged transaction = %v, %v", ok, err)
+				return
+			}
+		}
+	})
+	for i, x := range txs {
+		if _, err := s.PutBatch([]*store.Tx{x}); err != nil {
+			t.Fatal(err)
+		}
+		acked.Store(int64(i + 1))
+	}
+	close(done)
+	wg.Wait()
+	rep, err := store.Check(s.DB())
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("check: %v %v", err, rep.Err())
 	}
 }

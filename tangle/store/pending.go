@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -28,7 +29,12 @@ import (
 
 var keyIndexed = []byte("ix")
 
-const mergeAt = 16384
+// mergeAt pending transactions trigger a merge, done in transactions of
+// mergeChunk.
+const (
+	mergeAt    = 16384
+	mergeChunk = 2048
+)
 
 // pendingTx is a stored but not yet indexed transaction.
 type pendingTx struct {
@@ -141,9 +147,17 @@ func (s *Bolt) merge() error {
 	s.pend.merging, s.pend.active = g, newGeneration()
 	s.pend.mu.Unlock()
 	t0 := time.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error { return indexTxs(root(tx), g.txs) })
-	if err == nil {
+	var err error
+	// Several smaller transactions: bbolt keeps every page a transaction
+	// touches in memory until it commits, and random keys touch a page per
+	// key. Re-merging a chunk after a failure is harmless (puts are
+	// idempotent and tips are recomputed from the approvee index).
+	for i := 0; i < len(g.txs) && err == nil; i += mergeChunk {
+		chunk := g.txs[i:min(i+mergeChunk, len(g.txs))]
+		err = s.db.Update(func(tx *bolt.Tx) error { return indexTxs(root(tx), chunk) })
 		dropMapped(s.db)
+	}
+	if err == nil {
 		s.stats.merges.Add(1)
 		s.stats.merged.Add(int64(len(g.txs)))
 		s.stats.mergeNanos.Add(int64(time.Since(t0)))
@@ -196,9 +210,12 @@ func indexTxs(r *bolt.Bucket, txs []pendingTx) error {
 		}
 		return bytes.Compare(a.key, b.key)
 	})
-	for _, e := range es {
+	for i, e := range es {
 		if err := r.Bucket([]byte{e.b}).Put(e.key, nil); err != nil {
 			return err
+		}
+		if i%1024 == 1023 {
+			runtime.Gosched() // a merge is long: let API reads run (2-core boards)
 		}
 	}
 	tips, appr := r.Bucket(bucketTips), r.Bucket([]byte{byte(ByApprovee)})
@@ -252,7 +269,7 @@ func catchUp(tx *bolt.Tx, now time.Time) error {
 		}
 		p.meta = Meta{Arrival: time.UnixMilli(now.UnixMilli())}
 		txs = append(txs, p)
-		if len(txs) == mergeAt {
+		if len(txs) == mergeChunk {
 			if err := indexTxs(r, txs); err != nil {
 				return err
 			}

@@ -92,7 +92,7 @@ func MessageTag(prefix string, msg Message) string {
 	}
 	idx, err := trinary.IntToTrytes(int64(msg.Leaf), 7)
 	if err != nil { // more than 27^7/2 messages: the index wraps, still distinct from its neighbours
-		idx, _ = trinary.IntToTrytes(int64(msg.Leaf%5_000_000_000), 7)
+		idx, _ = trinary.IntToTrytes(int64(msg.Leaf)%5_000_000_000, 7)
 	}
 	return trinary.Pad(prefix, 20) + idx
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/tanglegate/gateway/tangle/api"
 	"github.com/tanglegate/gateway/tangle/gossip"
 	"github.com/tanglegate/gateway/tangle/node"
+	"github.com/tanglegate/gateway/tangle/outbox"
 	"github.com/tanglegate/gateway/tangle/store"
 )
 
@@ -48,7 +49,8 @@ type gateway struct {
 	engine   *rules.Engine
 	react    *reactions
 	metrics  *metrics
-	queue    queue
+	queue    queue          // where signed bundles go: the outbox
+	outbox   *outbox.Outbox // durable: PoW, store, broadcast, confirm, reattach
 	tel      *telemetryRuntime
 	gossip   *gossip.Gossip // nil without peers (guarded by mu)
 
@@ -109,7 +111,10 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *g
 	if g.channels, err = mam.NewStore(db); err != nil {
 		return nil, err
 	}
-	g.queue = newLocalQueue(g.node, cfg.Node.MWM, log.With("component", "publish"))
+	if g.outbox, err = outbox.New(db, g.node, outbox.Options{MWM: cfg.Node.MWM}, log.With("component", "outbox")); err != nil {
+		return nil, err
+	}
+	g.queue = g.outbox
 	g.ids, err = identity.NewRegistry(db, g.channels, seed, cfg.Gateway.Name, g.queue,
 		identity.Options{MinInterval: cfg.Identity.MinInterval.D(), Now: opts.now})
 	if err != nil {
@@ -142,6 +147,15 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *g
 	}
 	log.Info("gateway ready", "name", cfg.Gateway.Name, "devices", len(cfg.Devices), "rules", len(rs), "state_dir", cfg.Gateway.StateDir)
 	return g, nil
+}
+
+// attachStats returns how many bundles the outbox attached and their mean PoW time.
+func (g *gateway) attachStats() (int, time.Duration) {
+	st := g.outbox.Stats()
+	if st.Attached == 0 {
+		return 0, 0
+	}
+	return int(st.Attached), st.PoW / time.Duration(st.Attached)
 }
 
 // Close releases the database. Call it after Run has returned.

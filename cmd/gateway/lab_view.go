@@ -75,11 +75,9 @@ func (w *labWorld) powStats() (int, time.Duration) {
 	var n int
 	var total time.Duration
 	for _, gw := range w.gws {
-		if q, ok := gw.queue.(*localQueue); ok {
-			k, avg := q.stats()
-			n += k
-			total += time.Duration(k) * avg
-		}
+		k, avg := gw.attachStats()
+		n += k
+		total += time.Duration(k) * avg
 	}
 	if n == 0 {
 		return 0, 0
@@ -112,10 +110,7 @@ func (w *labWorld) summary(out io.Writer, start time.Time) {
 		if i == 0 {
 			role = "coordinator, devices, rules"
 		}
-		bundles, avg := 0, time.Duration(0)
-		if q, ok := gw.queue.(*localQueue); ok {
-			bundles, avg = q.stats()
-		}
+		bundles, avg := gw.attachStats()
 		fmt.Fprintf(out, "    %s (%s): %d transactions, %d peers connected at the end, %d bundles attached, PoW %s on average at MWM %d\n",
 			gw.config().Gateway.Name, role, n, w.peerCounts[i], bundles, avg.Round(time.Millisecond), w.o.mwm)
 	}

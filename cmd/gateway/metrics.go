@@ -50,6 +50,12 @@ func (m *metrics) register(g *gateway) {
 			func() float64 { return float64(st.Invalid.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_node_tips", Help: "Tips in the tip pool."},
 			func() float64 { return float64(g.node.TipCount()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_outbox_depth", Help: "Bundles queued and not yet confirmed."},
+			func() float64 { return float64(g.outbox.Len()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tanglegate_pow_seconds_total", Help: "Time spent on proof-of-work for attachments."},
+			func() float64 { return g.outbox.Stats().PoW.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tanglegate_bundles_attached_total", Help: "Bundles (re)attached by the outbox."},
+			func() float64 { return float64(g.outbox.Stats().Attached) }),
 	)
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/tanglegate/gateway/tangle/node"
 )
 
-// localQueue attaches a bundle to the local node at once: tip selection,
+// localQueue (tests only) attaches a bundle to the local node at once: tip selection,
 // proof-of-work, durable store. It is what the durable outbox drives; used
 // directly it is not crash-safe between signing and storing.
 type localQueue struct {

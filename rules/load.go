@@ -114,7 +114,7 @@ func Parse(name string, data []byte, env Env) ([]*Rule, error) {
 	for i, item := range seq.Values {
 		path := fmt.Sprintf("[%d]", i)
 		var s Spec
-		if err := yaml.NodeToValue(item, &s, yaml.Strict()); err != nil {
+		if err := nodeToValue(item, &s); err != nil {
 			errs = append(errs, goccyErr(name, err))
 			continue
 		}
@@ -141,6 +141,18 @@ func Parse(name string, data []byte, env Env) ([]*Rule, error) {
 	return rules, errors.Join(errs...)
 }
 
+// nodeToValue decodes one rule strictly. goccy/go-yaml can panic on some
+// malformed documents (found by FuzzParse); that becomes an error at the item.
+func nodeToValue(item ast.Node, s *Spec) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			line, col := firstKeyPos(item)
+			err = &config.FieldError{Line: line, Column: col, Msg: fmt.Sprintf("cannot decode this rule (malformed YAML): %v", r)}
+		}
+	}()
+	return yaml.NodeToValue(item, s, yaml.Strict())
+}
+
 // firstKeyPos is where a mapping's first key starts (the "rule:" of an item).
 func firstKeyPos(n ast.Node) (int, int) {
 	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 {
@@ -151,6 +163,11 @@ func firstKeyPos(n ast.Node) (int, int) {
 }
 
 func goccyErr(file string, err error) error {
+	var own *config.FieldError
+	if errors.As(err, &own) {
+		own.File = file
+		return own
+	}
 	fe := &config.FieldError{File: file, Msg: firstLine(err.Error())}
 	var ye yaml.Error
 	if errors.As(err, &ye) {

@@ -20,6 +20,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/tanglegate/gateway/config"
 )
 
 // Severity of a rule, used by helpers and in the audit trail.
@@ -229,38 +231,13 @@ func unknownPoint(p PointRef, pts Points) error {
 	return fmt.Errorf("unknown point %s%s", p, suggestion(p.Point, devPoints))
 }
 
+// suggestion formats config.Suggest's "did you mean" hint, or "".
 func suggestion(got string, options []string) string {
-	best, bestD := "", 3
-	sort.Strings(options)
-	for _, o := range options {
-		if d := editDistance(got, o); d < bestD {
-			best, bestD = o, d
-		}
+	sort.Strings(options) // ties go to the first in order, whatever map order built the list
+	if best := config.Suggest(got, options); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // envSample builds an environment with the right value types for the checker.

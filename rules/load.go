@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,7 +250,7 @@ func compileSpec(s Spec, env Env) (*Rule, []*config.FieldError) {
 	}
 	if r.Severity == "" {
 		r.Severity = Medium
-	} else if !contains(severities, s.Severity) {
+	} else if !slices.Contains(severities, s.Severity) {
 		bad("severity", "unknown severity %q (want %s)%s", s.Severity, strings.Join(severities, ", "), suggestion(s.Severity, severities))
 	}
 	conds := 0
@@ -338,7 +339,7 @@ func compileActions(path string, specs []ActionSpec, env Env) ([]Action, []*conf
 		}
 		switch {
 		case a.Notify != "":
-			if len(env.Helpers) > 0 && !contains(env.Helpers, a.Notify) {
+			if len(env.Helpers) > 0 && !slices.Contains(env.Helpers, a.Notify) {
 				errs = append(errs, config.Errorf(p+".notify", "unknown helper %q%s", a.Notify, suggestion(a.Notify, env.Helpers)))
 			}
 			out = append(out, Action{Kind: Notify, Helper: a.Notify, Action: a.Action, Params: a.Params})
@@ -387,15 +388,6 @@ func parsePoint(s string, pts Points) (PointRef, error) {
 		return p, unknownPoint(p, pts)
 	}
 	return p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func dedupe(refs []PointRef) []PointRef {

@@ -130,6 +130,11 @@ type Coordinator struct {
 	// Security is the WOTS security level of milestone signatures, 1 to 3
 	// (default 1). Like Depth, all gateways of a network must agree.
 	Security int `yaml:"security"`
+	// SeedFile holds the coordinator's own seed, 81 trytes (default
+	// <state_dir>/coordinator.seed, generated with mode 0600 at first start
+	// on the coordinator; unused elsewhere). Its Merkle tree root is the
+	// coordinator address the other gateways configure.
+	SeedFile string `yaml:"seed_file"`
 }
 
 // Snapshots configures local snapshots, counted in milestones.
@@ -296,6 +301,7 @@ func Default() *Config {
 				Issue:    true,
 				Depth:    12,
 				Security: 1,
+				SeedFile: "/var/lib/tanglegate/coordinator.seed",
 			},
 			Snapshots: Snapshots{Every: 100, Keep: 50},
 		},

@@ -16,6 +16,9 @@ func (c *Config) finish(d *decoder) {
 		if !present("identity.seed_file") {
 			c.Identity.SeedFile = filepath.Join(c.Gateway.StateDir, "seed")
 		}
+		if !present("node.coordinator.seed_file") {
+			c.Node.Coordinator.SeedFile = filepath.Join(c.Gateway.StateDir, "coordinator.seed")
+		}
 	}
 	if c.Node.Coordinator.Address != "" && !present("node.coordinator.issue") {
 		c.Node.Coordinator.Issue = false
@@ -72,7 +75,7 @@ type dirSetter interface {
 func (c *Config) resolve(dir string) {
 	c.Dir = dir
 	for _, p := range []*string{
-		&c.Gateway.StateDir, &c.Node.APITokenFile, &c.Identity.SeedFile, &c.Rules,
+		&c.Gateway.StateDir, &c.Node.APITokenFile, &c.Identity.SeedFile, &c.Node.Coordinator.SeedFile, &c.Rules,
 	} {
 		*p = c.Abs(*p)
 	}

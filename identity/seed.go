@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/tanglegate/gateway/internal/fsutil"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
 
@@ -27,7 +27,7 @@ func LoadOrCreateSeed(path string) (seed string, created bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	if err := writeAtomic(path, []byte(seed+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(path, []byte(seed+"\n"), 0o600); err != nil {
 		return "", false, fmt.Errorf("identity: create seed %s: %w", path, err)
 	}
 	return seed, true, nil
@@ -73,43 +73,4 @@ func NewSeed() (string, error) {
 		}
 	}
 	return string(out), nil
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// directory, fsyncs it, renames it into place and fsyncs the directory.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -275,7 +275,7 @@ func (s *e2eSetup) writeConfig(t testing.TB, broken string) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, `gateway: { name: e2e, state_dir: state, log_level: debug }
-node: { api: %q, peering: "", mwm: 5 }
+node: { api: %q, peering: "", mwm: 5, coordinator: { depth: 4, interval: 1s } }
 identity: { min_interval: 1s }
 metrics: %q
 rules: rules.d/*.yaml

@@ -155,7 +155,7 @@ func TestIntegrationForTimerResumesAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := fmt.Sprintf(`gateway: { name: sigkill-gw, state_dir: %s }
-node: { api: %q, peering: "", mwm: 4, coordinator: { issue: true } }
+node: { api: %q, peering: "", mwm: 4, coordinator: { issue: true, depth: 4, interval: 1s } }
 identity: { disabled: true }
 metrics: %q
 rules: %s

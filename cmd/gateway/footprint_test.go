@@ -39,7 +39,7 @@ func TestFootprint(t *testing.T) {
 	dir := t.TempDir()
 	metrics := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	var b strings.Builder
-	fmt.Fprintf(&b, "gateway: { name: footprint, state_dir: state }\nnode: { api: \"127.0.0.1:%d\", peering: \"\" }\nmetrics: %q\nrules: rules.d/*.yaml\ndevices:\n",
+	fmt.Fprintf(&b, "gateway: { name: footprint, state_dir: state }\nnode: { api: \"127.0.0.1:%d\", peering: \"\", coordinator: { depth: 4 } }\nmetrics: %q\nrules: rules.d/*.yaml\ndevices:\n",
 		testkit.FreePort(t), metrics)
 	var names []string
 	for i := range 20 {

@@ -23,8 +23,10 @@ import (
 	"github.com/tanglegate/gateway/rules"
 	"github.com/tanglegate/gateway/tangle/api"
 	"github.com/tanglegate/gateway/tangle/gossip"
+	"github.com/tanglegate/gateway/tangle/milestone"
 	"github.com/tanglegate/gateway/tangle/node"
 	"github.com/tanglegate/gateway/tangle/outbox"
+	"github.com/tanglegate/gateway/tangle/snapshot"
 	"github.com/tanglegate/gateway/tangle/store"
 )
 
@@ -53,6 +55,8 @@ type gateway struct {
 	outbox   *outbox.Outbox // durable: PoW, store, broadcast, confirm, reattach
 	tel      *telemetryRuntime
 	gossip   *gossip.Gossip // nil without peers (guarded by mu)
+	ms       *milestone.Tracker
+	snap     *snapshot.Manager
 
 	readings chan adapters.Reading
 }
@@ -66,6 +70,9 @@ type gatewayOptions struct {
 	onReading func(adapters.Reading)              // every reading
 	onAnswer  func(helper string, a rules.Answer) // every helper answer
 	peering   func(*gossip.Config)                // tunes gossip (the lab's short redial backoff)
+	// coordinatorTree is the coordinator's prebuilt Merkle tree (the lab
+	// builds a small one before its gateways start); nil loads or builds it.
+	coordinatorTree *milestone.Tree
 }
 
 // queue gets bundles onto the tangle eventually (the durable outbox).
@@ -107,6 +114,9 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *g
 	}()
 	db := g.store.DB()
 	g.node = node.NewNode(g.store, node.Config{MWM: cfg.Node.MWM}, log.With("component", "node"))
+	if err = g.openLedger(context.Background(), cfg, log); err != nil {
+		return nil, err
+	}
 	g.api = api.NewServer(g.node, api.Config{Addr: cfg.Node.API, Token: token, AppVersion: version}, log.With("component", "api"))
 	if g.channels, err = mam.NewStore(db); err != nil {
 		return nil, err
@@ -169,6 +179,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	if err := g.startPeering(ctx, eg); err != nil {
 		return err
 	}
+	g.runLedger(ctx, eg)
 	eg.Go(func() error { return g.node.Run(ctx) })
 	eg.Go(func() error { return g.api.Run(ctx) })
 	eg.Go(func() error { return g.devices.Run(ctx, cfg.Devices) })

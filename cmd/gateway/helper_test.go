@@ -144,7 +144,7 @@ func TestHelperRootCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	gwCfg := filepath.Join(dir, "gateway.yaml")
-	src := fmt.Sprintf("gateway: { state_dir: state }\nnode: { api: 127.0.0.1:%d, peering: \"\" }\nmetrics: \"\"\nrules: rules.d/*.yaml\nhelpers:\n  - { name: cooling-unit, channel: { root: %s, side_key_file: cool.key } }\n", testkit.FreePort(t), want)
+	src := fmt.Sprintf("gateway: { state_dir: state }\nnode: { api: 127.0.0.1:%d, peering: \"\", coordinator: { depth: 4 } }\nmetrics: \"\"\nrules: rules.d/*.yaml\nhelpers:\n  - { name: cooling-unit, channel: { root: %s, side_key_file: cool.key } }\n", testkit.FreePort(t), want)
 	if err := os.WriteFile(gwCfg, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

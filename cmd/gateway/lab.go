@@ -92,11 +92,17 @@ reaction escalate, and --rules to try your own rules on the lab's plant.`,
 	return cmd
 }
 
+// labPortsHandedOut holds the loopback ports freeAddr returned in this
+// process (the only package-level state of the lab).
+var labPortsHandedOut sync.Map
+
 // labGateway is the template data of one lab gateway.
 type labGateway struct {
 	Name, StateDir, LogLevel, API, Peering, Metrics, Rules string
 	PumpURL, BrokerURL, BoilerURL, ScalePort               string
 	CoordinatorAddress                                     string
+	CoordinatorDepth                                       int
+	CoordinatorInterval                                    time.Duration
 	MWM                                                    int
 	Coordinator, Devices                                   bool
 	Peers                                                  []labPeerRef
@@ -111,9 +117,17 @@ type labPeerRef struct{ Address, Fingerprint string }
 // ports below Linux's ephemeral range (32768-60999), so that the outgoing
 // connections of the lab itself, which take ephemeral ports, cannot grab a
 // port between this check and the listener's start.
+//
+// Ports handed out once are never handed out again by this process: labs
+// running side by side (the tests run several at once) would otherwise
+// pick the same free port for two listeners that start a moment later.
 func freeAddr() (string, error) {
 	for range 100 {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000)))
+		port := 20000 + mrand.IntN(12000)
+		if _, taken := labPortsHandedOut.LoadOrStore(port, true); taken {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			continue
 		}
@@ -164,7 +178,7 @@ func runLab(ctx context.Context, o labOptions, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--rules: %w", err)
 		}
 	}
-	w, err := newLabWorld(dir, o, labRulesText, log)
+	w, err := newLabWorld(ctx, dir, o, labRulesText, log)
 	if err != nil {
 		return err
 	}

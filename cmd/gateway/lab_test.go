@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,6 +25,16 @@ func TestIntegrationLabScenarios(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "scenario "+name+" complete") || !strings.Contains(out.String(), "summary after") {
 				t.Fatalf("lab %s output:\n%s", name, out.String())
+			}
+			// Every gateway follows the lab coordinator's milestones.
+			solid := regexp.MustCompile(`(?m)^    (lab-gw\d) .*: \d+ transactions, milestone (\d+) solid`).FindAllStringSubmatch(out.String(), -1)
+			if len(solid) != 3 {
+				t.Fatalf("lab %s: %d gateway lines with milestones in the summary:\n%s", name, len(solid), out.String())
+			}
+			for _, m := range solid {
+				if m[2] == "0" {
+					t.Errorf("lab %s: %s confirmed no milestone:\n%s", name, m[1], out.String())
+				}
 			}
 		})
 	}

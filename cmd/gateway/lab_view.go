@@ -111,8 +111,9 @@ func (w *labWorld) summary(out io.Writer, start time.Time) {
 			role = "coordinator, devices, rules"
 		}
 		bundles, avg := gw.attachStats()
-		fmt.Fprintf(out, "    %s (%s): %d transactions, %d peers connected at the end, %d bundles attached, PoW %s on average at MWM %d\n",
-			gw.config().Gateway.Name, role, n, w.peerCounts[i], bundles, avg.Round(time.Millisecond), w.o.mwm)
+		_, solid, _ := gw.ms.Indexes()
+		fmt.Fprintf(out, "    %s (%s): %d transactions, milestone %d solid, %d peers connected at the end, %d bundles attached (%d not yet confirmed), PoW %s on average at MWM %d\n",
+			gw.config().Gateway.Name, role, n, solid, w.peerCounts[i], bundles, gw.outbox.Len(), avg.Round(time.Millisecond), w.o.mwm)
 	}
 }
 

@@ -27,6 +27,9 @@ import (
 	"github.com/tanglegate/gateway/rules"
 	"github.com/tanglegate/gateway/rules/helper"
 	"github.com/tanglegate/gateway/tangle/gossip"
+	"github.com/tanglegate/gateway/tangle/milestone"
+	"github.com/tanglegate/gateway/tangle/sign"
+	"github.com/tanglegate/gateway/tangle/store"
 )
 
 // labWorld is everything the lab runs: the simulated plant, three peered
@@ -73,7 +76,7 @@ var labHelpers = []struct {
 // labGatewayNames are the three lab gateways; the first is the coordinator.
 var labGatewayNames = []string{"lab-gw1", "lab-gw2", "lab-gw3"}
 
-func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (_ *labWorld, err error) {
+func newLabWorld(ctx context.Context, dir string, o labOptions, rulesText []byte, log *slog.Logger) (_ *labWorld, err error) {
 	w := &labWorld{o: o, dir: dir, log: log, rec: newLabLog()}
 	w.coolingBroken.Store(o.brokenCooling)
 	defer func() {
@@ -149,7 +152,7 @@ func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (
 
 	// Three gateways peering over TLS: every one pins the others' keys. gw2
 	// and gw3 reach each other through links the partition scenario cuts.
-	coord, err := identity.NewSeed() // the private network's coordinator address
+	coo, err := newLabCoordinator(ctx, o.duration)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +201,8 @@ func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (
 		}
 		d := labGateway{
 			Name: name, StateDir: nodes[i].dir, LogLevel: o.logLevel, API: api, Metrics: metricsAddr,
-			Peering: nodes[i].peering, Peers: peers, CoordinatorAddress: coord,
+			Peering: nodes[i].peering, Peers: peers, CoordinatorAddress: coo.address,
+			CoordinatorDepth: coo.depth, CoordinatorInterval: coo.interval,
 			Rules: filepath.Join(dir, "rules.d", "none-*.yaml"), MWM: o.mwm,
 		}
 		if i == 0 {
@@ -218,6 +222,10 @@ func newLabWorld(dir string, o labOptions, rulesText []byte, log *slog.Logger) (
 		}}
 		if i == 0 {
 			opts.onEvent, opts.onReading, opts.onAnswer = w.rec.ruleEvent, w.rec.reading, w.rec.answer
+			opts.coordinatorTree = coo.tree
+			if err := os.WriteFile(cfg.Node.Coordinator.SeedFile, []byte(coo.seed+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write the lab coordinator seed: %w", err)
+			}
 		}
 		gw, err := newGateway(cfg, log.With("gateway", name), opts)
 		if err != nil {
@@ -426,4 +434,42 @@ func (w *labWorld) converged() bool {
 		}
 	}
 	return true
+}
+
+// labCoordinator is the lab network's coordinator key: a fresh seed and its
+// small Merkle tree, built before the gateways start so that all of them
+// know the coordinator address from the beginning.
+type labCoordinator struct {
+	seed     string
+	tree     *milestone.Tree
+	address  string
+	depth    int
+	interval time.Duration
+}
+
+// labMilestoneInterval is the lab's milestone interval (plants use 10 s).
+const labMilestoneInterval = 2 * time.Second
+
+// newLabCoordinator builds a tree with enough keys for a lab run of the
+// given duration (the lab stops then): depth 6 (64 milestones, 128 s) for
+// the default 90 s, deeper for longer runs.
+func newLabCoordinator(ctx context.Context, duration time.Duration) (*labCoordinator, error) {
+	depth := 5
+	for depth < 20 && time.Duration(1<<depth)*labMilestoneInterval < duration {
+		depth++
+	}
+	seed, err := identity.NewSeed()
+	if err != nil {
+		return nil, err
+	}
+	trits, err := sign.SeedTrits(seed)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := milestone.BuildTree(ctx, trits, depth, 1)
+	if err != nil {
+		return nil, fmt.Errorf("build the lab coordinator's tree: %w", err)
+	}
+	root := tree.Root()
+	return &labCoordinator{seed: seed, tree: tree, address: store.HashFromTrits(root[:]).Trytes(), depth: depth, interval: labMilestoneInterval}, nil
 }

@@ -23,7 +23,12 @@ func newNodeCmd() *cobra.Command {
 		Short: "Run only the tangle node (IRI-compatible API)",
 		Long: `Run the local tangle node alone: the bbolt store, validation and solidification,
 and the IRI-compatible HTTP API (default 127.0.0.1:14265). Clients from other
-hosts must send the API token (Authorization: Bearer <token>).`,
+hosts must send the API token (Authorization: Bearer <token>).
+
+The node alone has no peers and no milestones: it answers inclusion states
+from its standalone ledger (a transaction counts once it is solid). To be part
+of the plant's network, with peering, milestones and snapshots, use
+'tanglegate run'.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := config.Default()
 			if cfgPath != "" {

@@ -8,8 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tanglegate/gateway/tangle/gossip"
-	"github.com/tanglegate/gateway/tangle/store"
-	"github.com/tanglegate/gateway/tangle/trinary"
+	"github.com/tanglegate/gateway/tangle/milestone"
 )
 
 // peeringDir is where the gateway keeps its peering key pair (peer.key,
@@ -19,8 +18,9 @@ func peeringDir(stateDir string) string { return filepath.Join(stateDir, "tls") 
 // startPeering connects the node to its pinned peers over mutually
 // authenticated TLS (tangle/gossip) and adds gossip to eg. It does nothing
 // when no peers are configured: gossip accepts only pinned peers, so a
-// listener without peers would serve nobody. Call it before the node runs
-// (the node's broadcaster is installed here).
+// listener without peers would serve nobody. Peers must agree on the
+// coordinator address, so on a new coordinator that still builds its Merkle
+// tree gossip starts once the tree is ready (the address is its root).
 func (g *gateway) startPeering(ctx context.Context, eg *errgroup.Group) error {
 	cfg := g.config()
 	if len(cfg.Node.Peers) == 0 {
@@ -30,28 +30,34 @@ func (g *gateway) startPeering(ctx context.Context, eg *errgroup.Group) error {
 	if err != nil {
 		return err
 	}
-	var coord store.Hash
-	if a := cfg.Node.Coordinator.Address; a != "" {
-		if coord, err = store.HashFromTrytes(a[:trinary.HashTrytes]); err != nil {
-			return fmt.Errorf("node.coordinator.address: %w", err)
-		}
-	}
-	gc := gossip.Config{Listen: cfg.Node.Peering, Identity: id, MWM: cfg.Node.MWM, Coordinator: coord}
+	gc := gossip.Config{Listen: cfg.Node.Peering, Identity: id, MWM: cfg.Node.MWM}
 	for _, p := range cfg.Node.Peers {
 		gc.Peers = append(gc.Peers, gossip.PeerConfig{Address: p.Address, Fingerprint: p.Fingerprint})
 	}
 	if g.opts.peering != nil {
 		g.opts.peering(&gc)
 	}
-	gs, err := gossip.New(g.node, gc, g.log.With("component", "gossip"))
-	if err != nil {
-		return fmt.Errorf("start peering: %w", err)
-	}
-	g.node.SetBroadcaster(gs)
-	g.mu.Lock()
-	g.gossip = gs
-	g.mu.Unlock()
-	eg.Go(func() error { return gs.Run(ctx) })
+	eg.Go(func() error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-g.ms.Ready():
+		}
+		gc.Coordinator = g.ms.Address()
+		gs, err := gossip.New(g.node, gc, g.log.With("component", "gossip"))
+		if err != nil {
+			return fmt.Errorf("start peering: %w", err)
+		}
+		gs.SetMilestones(g.ms)
+		gs.SetEntryPoints(g.snap)
+		g.ms.SetRequester(gs)
+		g.node.SetBroadcaster(milestone.Fanout{gs, g.ms})
+		g.api.SetNeighbors(gs)
+		g.mu.Lock()
+		g.gossip = gs
+		g.mu.Unlock()
+		return gs.Run(ctx)
+	})
 	return nil
 }
 

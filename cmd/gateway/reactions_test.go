@@ -42,7 +42,7 @@ func startLab(t *testing.T, o labOptions, rulesText []byte, scenario string) (*l
 	}
 	o.logLevel = "warn"
 	labSlot(t)
-	w, err := newLabWorld(t.TempDir(), o, rulesText, slog.New(slog.DiscardHandler))
+	w, err := newLabWorld(t.Context(), t.TempDir(), o, rulesText, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("lab world: %v", err)
 	}

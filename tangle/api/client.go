@@ -88,6 +88,8 @@ type NodeInfo struct {
 	LatestSolidSubtangleMilestoneIndex uint32 `json:"latestSolidSubtangleMilestoneIndex"`
 	Tips                               int    `json:"tips"`
 	IsSynced                           bool   `json:"isSynced"`
+	Neighbors                          int    `json:"neighbors"`
+	CoordinatorAddress                 string `json:"coordinatorAddress"`
 }
 
 // GetNodeInfo calls getNodeInfo.

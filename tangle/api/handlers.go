@@ -131,6 +131,10 @@ func hashStrings(hs []store.Hash) []string {
 func (s *Server) getNodeInfo(_ context.Context, _ string, _ *request) (map[string]any, error) {
 	l := s.node.Ledger()
 	latest, solid := l.Milestones()
+	coo := store.NullHash
+	if c, ok := l.(interface{ Address() store.Hash }); ok {
+		coo = c.Address() // the null hash while a new coordinator builds its tree
+	}
 	nb := 0
 	s.mu.Lock()
 	if s.neighbors != nil {
@@ -157,7 +161,7 @@ func (s *Server) getNodeInfo(_ context.Context, _ string, _ *request) (map[strin
 		"tips":                               s.node.TipCount(),
 		"transactionsToRequest":              0,
 		"features":                           []string{"RemotePOW", "wereAddressesSpentFrom"},
-		"coordinatorAddress":                 store.NullHash.Trytes(),
+		"coordinatorAddress":                 coo.Trytes(),
 		"isSynced":                           l.Synced(),
 	}, nil
 }

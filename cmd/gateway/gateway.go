@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -225,10 +226,38 @@ func (g *gateway) Reload(cfg *config.Config) error {
 		return fmt.Errorf("reload helpers: %w", err)
 	}
 	g.mu.Lock()
+	old := g.cfg
 	g.cfg = cfg
 	g.mu.Unlock()
 	g.log.Info("configuration reloaded", "devices", len(cfg.Devices), "rules", len(rs))
+	if s := restartSections(old, cfg); len(s) > 0 {
+		g.log.Warn("these sections changed but take effect only after a restart (systemctl restart tanglegate)", "sections", s)
+	}
 	return nil
+}
+
+// restartSections lists the top-level sections that differ between two
+// configurations and that a reload does not apply (node, PoW, identity,
+// telemetry, northbound MQTT, metrics, gateway).
+func restartSections(old, cfg *config.Config) []string {
+	var out []string
+	for _, s := range []struct {
+		name     string
+		old, new any
+	}{
+		{"gateway", old.Gateway, cfg.Gateway},
+		{"node", old.Node, cfg.Node},
+		{"pow", old.PoW, cfg.PoW},
+		{"identity", old.Identity, cfg.Identity},
+		{"telemetry", old.Telemetry, cfg.Telemetry},
+		{"mqtt", old.MQTT, cfg.MQTT},
+		{"metrics", old.Metrics, cfg.Metrics},
+	} {
+		if !reflect.DeepEqual(s.old, s.new) {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 // fanout passes every reading to the rules engine and the metrics.

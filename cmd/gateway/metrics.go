@@ -56,6 +56,14 @@ func (m *metrics) register(g *gateway) {
 			func() float64 { return g.outbox.Stats().PoW.Seconds() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tanglegate_bundles_attached_total", Help: "Bundles (re)attached by the outbox."},
 			func() float64 { return float64(g.outbox.Stats().Attached) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_milestone_latest_index", Help: "Index of the latest milestone seen."},
+			func() float64 { l, _, _ := g.ms.Indexes(); return float64(l) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_milestone_solid_index", Help: "Index of the latest solid (confirmed) milestone."},
+			func() float64 { _, s, _ := g.ms.Indexes(); return float64(s) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_node_synced", Help: "1 when the node has confirmed up to the latest milestone."},
+			func() float64 { return boolFloat(g.ms.Synced()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tanglegate_peers_connected", Help: "Peer gateways connected over TLS."},
+			func() float64 { return float64(len(g.peers())) }),
 	)
 }
 
@@ -70,7 +78,12 @@ func (m *metrics) serve(ctx context.Context, addr string, g *gateway) error {
 			devs[name] = st.State.String()
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "gateway": g.config().Gateway.Name, "devices": devs})
+		latest, solid, _ := g.ms.Indexes()
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"status": "ok", "gateway": g.config().Gateway.Name, "devices": devs,
+			"milestone": map[string]any{"latest": latest, "solid": solid, "synced": g.ms.Synced()},
+			"peers":     len(g.peers()),
+		})
 	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -91,4 +104,11 @@ func (m *metrics) serve(ctx context.Context, addr string, g *gateway) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -68,9 +68,17 @@ func TestIntegrationNodeOPCUA(t *testing.T) {
 		})
 		writeEventually(t, a, "setpoint", adapters.Number(42.5))
 		writeEventually(t, a, "running", adapters.Bool(true))
-		writes := srv.Writes()
-		if !slices.Contains(writes, "WRITE Setpoint 42.5") || !slices.Contains(writes, "WRITE Running true") {
-			t.Fatalf("server saw writes %q, want Setpoint 42.5 and Running true", writes)
+		// The server reports writes on its stdout, which arrives a moment
+		// after the write's response.
+		var writes []string
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			writes = srv.Writes()
+			if slices.Contains(writes, "WRITE Setpoint 42.5") && slices.Contains(writes, "WRITE Running true") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server saw writes %q, want Setpoint 42.5 and Running true", writes)
+			}
 		}
 
 		srv.Stop()

@@ -8,9 +8,10 @@
 // search (the mid-state); workers then only run the last transform.
 //
 // Implementations are chosen at run time from the CPU's features: "avx512"
-// (512 lanes, VPTERNLOGQ), "avx2" (256 lanes), "neon" (arm64, 128 lanes) and
-// the portable "go" engine (64 lanes, pure Go). Build with -tags purego to
-// leave the assembly out. [Implementations] lists what this machine can run.
+// (512 lanes, VPTERNLOGQ, three rounds per pass over a state updated in
+// place), "avx2" (256 lanes), "neon" (arm64, 128 lanes) and the portable "go"
+// engine (64 lanes, pure Go). Build with -tags purego to leave the assembly
+// out. [Implementations] lists what this machine can run.
 //
 // [Attach] is the operation behind a node's attachToTangle: it links a bundle
 // to trunk and branch, stamps the attachment time and bounds and does the

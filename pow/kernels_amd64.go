@@ -8,10 +8,14 @@ import "golang.org/x/sys/cpu"
 func kernels() []kernel {
 	var ks []kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{name: "avx512", lay: newLayout(8, plain), transform: newTransformAVX512()})
+		l := newLayout(8, plain)
+		l.spare = avx512Spare
+		ks = append(ks, kernel{name: "avx512", lay: l, transform: newTransformAVX512()})
 	}
 	if cpu.X86.HasAVX2 {
-		ks = append(ks, kernel{name: "avx2", lay: newLayout(4, loInv), transform: newTransformAVX2()})
+		l := newLayout(4, loInv)
+		l.spare = avx2Spare
+		ks = append(ks, kernel{name: "avx2", lay: l, transform: newTransformAVX2()})
 	}
 	return append(ks, goKernel)
 }

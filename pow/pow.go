@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/trinary"
@@ -45,6 +46,10 @@ type Result struct {
 	Impl    string // implementation used
 	Threads int    // workers used
 	Tried   uint64 // nonces tested by all workers together
+	// CPU is the CPU time the worker threads used (0 where the OS does not
+	// report thread CPU time): Tried/CPU is the rate per core, which holds
+	// on a busy machine where wall-clock rates do not.
+	CPU time.Duration
 }
 
 // kernel is one implementation of the 81-round bitsliced transform.
@@ -144,6 +149,7 @@ func SearchTrits(ctx context.Context, tx *[txTrits]int8, mwm int, opt Options) (
 	var (
 		stop  atomic.Bool
 		tried atomic.Uint64
+		cpuNs atomic.Int64
 		found = make(chan [nonceTrits]int8, threads) // never blocks a worker
 		wg    sync.WaitGroup
 	)
@@ -156,7 +162,11 @@ func SearchTrits(ctx context.Context, tx *[txTrits]int8, mwm int, opt Options) (
 			if opt.workers != nil {
 				defer opt.workers.Add(-1)
 			}
+			runtime.LockOSThread() // for threadCPU
+			defer runtime.UnlockOSThread()
+			c0 := threadCPU()
 			n, batches, ok := worker(k, &mid, w, mwm, &stop)
+			cpuNs.Add(int64(threadCPU() - c0))
 			tried.Add(batches * uint64(k.lanes()))
 			if ok {
 				stop.Store(true)
@@ -167,6 +177,7 @@ func SearchTrits(ctx context.Context, tx *[txTrits]int8, mwm int, opt Options) (
 	wg.Wait()
 	stopOnCancel()
 	res.Tried = tried.Load()
+	res.CPU = time.Duration(cpuNs.Load())
 
 	select {
 	case n := <-found:

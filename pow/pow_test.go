@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,7 +161,8 @@ func searchRandom(t *testing.T, impl string, mwm, count int, seed uint64) {
 		if err != nil {
 			t.Fatalf("tx %d: %v", i, err)
 		}
-		if res.Impl != impl || len(res.Nonce) != NonceTrytes || res.Tried == 0 {
+		if res.Impl != impl || len(res.Nonce) != NonceTrytes || res.Tried == 0 || res.CPU < 0 ||
+			(runtime.GOOS == "linux" && res.CPU == 0) {
 			t.Fatalf("tx %d: result %+v", i, res)
 		}
 		out := withNonce(tx, res.Nonce)

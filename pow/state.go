@@ -76,6 +76,7 @@ type layout struct {
 	pol    polarity // encoding of mid (input) and of the transform's result
 	count  int      // first trit of the batch counter (166 for one word, 168 otherwise)
 	stride int      // words per position (2*words)
+	spare  int      // positions allocated after the state (scratch for a kernel)
 }
 
 func newLayout(words int, pol polarity) layout {
@@ -88,7 +89,7 @@ func newLayout(words int, pol polarity) layout {
 
 // alloc returns a zeroed state buffer aligned to a cache line.
 func (l layout) alloc() []uint64 {
-	n := stateTrits * l.stride
+	n := (stateTrits + l.spare) * l.stride
 	raw := make([]uint64, n+cacheLine/8)
 	off := 0
 	for uintptr(unsafe.Pointer(&raw[off]))%cacheLine != 0 {

@@ -12,6 +12,7 @@ type tailStep struct{ out, a, b uint16 }
 // weight check needs: the last round needs mwm outputs, the one before it the
 // inputs of those, and so on while that is cheaper than a full round.
 type tailPlan struct {
+	mwm    int                    // trailing trits the weight check reads
 	rounds int                    // how many final rounds are sparse
 	start  [maxTailRounds + 1]int // steps[start[r]:start[r+1]] is sparse round r
 	steps  []tailStep             // all steps, first sparse round first
@@ -52,7 +53,7 @@ func newTailPlan(mwm int) *tailPlan {
 		rounds = append(rounds, steps)
 		need = next
 	}
-	t := &tailPlan{rounds: len(rounds)}
+	t := &tailPlan{mwm: mwm, rounds: len(rounds)}
 	for r := len(rounds) - 1; r >= 0; r-- {
 		t.start[len(rounds)-1-r] = len(t.steps)
 		t.steps = append(t.steps, rounds[r]...)

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +32,31 @@ type powBenchResult struct {
 	RunSeconds      []float64 `json:"run_seconds"`
 	GOARCH          string    `json:"goarch"`
 	CPUs            int       `json:"cpus"`
+	// CPUSeconds is the CPU time of the worker threads (0 where the OS
+	// does not report it); NoncesPerCPUSec = Nonces / CPUSeconds is the
+	// rate per core, which holds on a shared machine.
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	NoncesPerCPUSec float64 `json:"nonces_per_cpu_sec"`
+	// LoadAverage is the 1-minute load average before the runs (Linux
+	// /proc/loadavg; omitted elsewhere).
+	LoadAverage *float64 `json:"load_average,omitempty"`
+}
+
+// loadAverage reads the 1-minute load average from /proc/loadavg.
+func loadAverage() *float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return nil
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return nil
+	}
+	return &v
 }
 
 func newBenchPowCmd() *cobra.Command {
@@ -59,9 +87,9 @@ Example:
 				return fmt.Errorf("--threads must be 0 (all CPUs) or more, got %d", threads)
 			}
 			res := powBenchResult{MWM: mwm, Runs: runs, Available: pow.Implementations(),
-				GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU()}
+				GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), LoadAverage: loadAverage()}
 			r := rand.New(rand.NewPCG(uint64(mwm), 42))
-			var total time.Duration
+			var total, cpu time.Duration
 			for range runs {
 				tx := make([]byte, pow.TxTrytes)
 				for i := range tx {
@@ -74,6 +102,7 @@ Example:
 					return fmt.Errorf("search: %w", err)
 				}
 				total += took
+				cpu += out.CPU
 				res.Impl, res.Threads = out.Impl, out.Threads
 				res.Nonces += out.Tried
 				res.RunSeconds = append(res.RunSeconds, took.Seconds())
@@ -81,6 +110,10 @@ Example:
 			res.Seconds = total.Seconds()
 			res.NoncesPerSec = float64(res.Nonces) / res.Seconds
 			res.NoncesPerSecThr = res.NoncesPerSec / float64(res.Threads)
+			if cpu > 0 {
+				res.CPUSeconds = cpu.Seconds()
+				res.NoncesPerCPUSec = float64(res.Nonces) / res.CPUSeconds
+			}
 			sorted := slices.Sorted(slices.Values(res.RunSeconds))
 			res.MedianSeconds = sorted[len(sorted)/2]
 			if len(sorted)%2 == 0 {
@@ -92,10 +125,10 @@ Example:
 				return json.NewEncoder(out).Encode(res)
 			}
 			_, err := fmt.Fprintf(out, "impl %s (available %v), %d threads, mwm %d, %d runs\n"+
-				"rate: %.2f M nonces/s total, %.2f M nonces/s per thread\n"+
+				"rate: %.2f M nonces/s total, %.2f M nonces/s per thread, %.2f M nonces per CPU-second\n"+
 				"time to mwm %d: median %.3f s, p90 %.3f s\n",
 				res.Impl, res.Available, res.Threads, res.MWM, res.Runs,
-				res.NoncesPerSec/1e6, res.NoncesPerSecThr/1e6, res.MWM, res.MedianSeconds, res.P90Seconds)
+				res.NoncesPerSec/1e6, res.NoncesPerSecThr/1e6, res.NoncesPerCPUSec/1e6, res.MWM, res.MedianSeconds, res.P90Seconds)
 			return err
 		},
 	}

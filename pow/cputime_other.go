@@ -4,5 +4,5 @@ package pow
 
 import "time"
 
-// threadCPU is not available here; rates fall back to wall time.
+// threadCPU is not available here: Result.CPU stays 0.
 func threadCPU() time.Duration { return 0 }

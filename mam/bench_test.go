@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
@@ -46,10 +47,10 @@ func BenchmarkVsMamJS(b *testing.B) {
 		measured := false
 		mamjs := func(b *testing.B) {
 			if !measured {
-				runMamJS(b, "bench", map[string]any{
+				testkit.MamJS(b, map[string]any{
 					"channel":  jsChannel{Seed: testSeed, Mode: "public", Security: security, Count: 1, NextCount: 1},
 					"messages": msgs, "parse": parseIn, "seconds": 3,
-				}, &js)
+				}, &js, "mam.js", "bench")
 				measured = true
 			}
 		}

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
@@ -20,14 +19,9 @@ import (
 // crashChildEnv makes the test binary act as a publisher child process.
 const crashChildEnv = "TANGLEGATE_MAM_CRASH_CHILD"
 
+// TestMain lets the crash test re-execute this binary as the publisher.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		if err := crashChild(dir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	testkit.RunCrashChild(crashChildEnv, crashChild)
 	os.Exit(m.Run())
 }
 
@@ -40,8 +34,9 @@ type sent struct {
 
 // crashChild publishes forever: on start it re-sends the last message (the
 // one that may have been committed but not sent), then loops Store.Next +
-// append to the log. The parent SIGKILLs it at random points.
-func crashChild(dir string) error {
+// append to the log (its acknowledgements, so it does not use ack). The
+// parent SIGKILLs it at random points.
+func crashChild(dir string, _ func(string)) error {
 	db, err := openDBErr(filepath.Join(dir, "g.db"))
 	if err != nil {
 		return err
@@ -114,12 +109,7 @@ func TestCrashNeverReusesAnIndex(t *testing.T) {
 	}
 	const kills = 50
 	for k := range kills {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		child := testkit.StartCrashChild(t, crashChildEnv, dir)
 		// Kill after 0..2 new lines plus a random delay, at a random point of
 		// create / commit / send.
 		target := lines() + rng.IntN(3)
@@ -128,10 +118,10 @@ func TestCrashNeverReusesAnIndex(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		time.Sleep(time.Duration(rng.IntN(20000)) * time.Microsecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("kill %d: %v", k, err)
+		if err := child.Kill(); err != nil {
+			t.Fatalf("kill %d: %v: %s", k, err, child.Wait())
 		}
-		_ = cmd.Wait()
+		child.Wait()
 		checkStream(t, logPath, root0)
 	}
 	if n := lines(); n < kills/2 {

@@ -1,47 +1,12 @@
 package mam_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/mam"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
-
-// runMamJS runs testdata/mamjs/mam.js cmd with input as JSON on stdin and
-// decodes its JSON answer into out.
-func runMamJS(t testing.TB, cmd string, input, out any) {
-	t.Helper()
-	node := testkit.Need(t, "node", "nodejs")
-	dir := filepath.Join(testkit.RepoRoot(t), "testdata", "mamjs")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@iota", "mam.js")); err != nil {
-		if testkit.Enabled() {
-			t.Fatalf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-		}
-		t.Skipf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-	}
-	in, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := exec.CommandContext(t.Context(), node, "mam.js", cmd)
-	c.Dir = dir
-	c.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	b, err := c.Output()
-	if err != nil {
-		t.Fatalf("node mam.js %s: %v\n%s", cmd, err, stderr.String())
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("decode mam.js %s output: %v", cmd, err)
-	}
-}
 
 type jsChannel struct {
 	Seed      string `json:"seed"`
@@ -114,10 +79,10 @@ func TestIntegrationMamJSInterop(t *testing.T) {
 			}
 			// theirs
 			var created struct{ Messages []jsMessage }
-			runMamJS(t, "create", map[string]any{
+			testkit.MamJS(t, map[string]any{
 				"channel":  jsChannel{Seed: testSeed, Mode: tc.mode.String(), SideKey: tc.side, Security: tc.security, Count: 2, NextCount: 2},
 				"messages": msgs,
-			}, &created)
+			}, &created, "mam.js", "create")
 			if len(created.Messages) != len(msgs) {
 				t.Fatalf("mam.js made %d messages", len(created.Messages))
 			}
@@ -151,7 +116,7 @@ func TestIntegrationMamJSInterop(t *testing.T) {
 				in = append(in, jsParseIn{Payload: m.Payload, Root: m.Root, SideKey: tc.side})
 			}
 			var parsed []jsParseOut
-			runMamJS(t, "parse", in, &parsed)
+			testkit.MamJS(t, in, &parsed, "mam.js", "parse")
 			for i, p := range parsed {
 				if p.Error != "" || p.Message != msgs[i] || p.NextRoot != ours[i].NextRoot {
 					t.Errorf("mam.js parse of our message %d: %+v", i, p)

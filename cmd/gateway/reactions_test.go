@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -233,16 +230,9 @@ func TestIntegrationOverheatReactionEndToEnd(t *testing.T) {
 		add(ch.toHelper["cooling-unit"], mam.Restricted, ch.sideKey["cooling-unit"])
 		add(ch.answers["cooling-unit"], mam.Restricted, ch.sideKey["cooling-unit"])
 		add(ch.audit, mam.Private, "")
-		// The bundles' trytes go to a file, as a tangle export would.
-		file := filepath.Join(t.TempDir(), "messages.json")
-		b, err := json.Marshal(inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got := runMamJSParse(t, file)
+		// The exported bundles' trytes go to mam.js parse.
+		var got []mamjsParsed
+		testkit.MamJS(t, inputs, &got, "mam.js", "parse")
 		if len(got) != len(inputs) || len(got) < 6 {
 			t.Fatalf("mam.js parsed %d messages of %d", len(got), len(inputs))
 		}
@@ -336,37 +326,6 @@ func exportChannel(t *testing.T, gw *gateway, root string, mode mam.Mode, sideKe
 			break
 		}
 		root = next
-	}
-	return out
-}
-
-// runMamJSParse runs testdata/mamjs/mam.js parse on the JSON file.
-func runMamJSParse(t *testing.T, file string) []mamjsParsed {
-	t.Helper()
-	node := testkit.Need(t, "node", "nodejs")
-	dir := filepath.Join(testkit.RepoRoot(t), "testdata", "mamjs")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@iota", "mam.js")); err != nil {
-		if testkit.Enabled() {
-			t.Fatalf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-		}
-		t.Skipf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-	}
-	in, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	c := exec.CommandContext(t.Context(), node, "mam.js", "parse")
-	c.Dir, c.Stdin = dir, in
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	b, err := c.Output()
-	if err != nil {
-		t.Fatalf("node mam.js parse: %v\n%s", err, stderr.String())
-	}
-	var out []mamjsParsed
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("decode mam.js output: %v", err)
 	}
 	return out
 }

@@ -11,7 +11,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -238,7 +237,7 @@ func TestTelemetryEndToEnd(t *testing.T) {
 					Message string `json:"message"`
 				} `json:"messages"`
 			}
-			runMamJSFetch(t, in, &res)
+			testkit.MamJS(t, in, &res, "fetch.js") // @iota/mam.js mamFetchAll
 			var msgs []*telemetry.Message
 			for _, m := range res.Messages {
 				tm, err := telemetry.Decode(m.Message)
@@ -302,33 +301,4 @@ func compareReadings(t *testing.T, sent []adapters.Reading, msgs []*telemetry.Me
 		}
 	}
 	t.Logf("%d readings in %d messages match", n, len(msgs))
-}
-
-// runMamJSFetch runs testdata/mamjs/fetch.js (@iota/mam.js mamFetchAll).
-func runMamJSFetch(t *testing.T, input, out any) {
-	t.Helper()
-	nodeBin := testkit.Need(t, "node", "nodejs")
-	dir := filepath.Join(testkit.RepoRoot(t), "testdata", "mamjs")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@iota", "mam.js")); err != nil {
-		if testkit.Enabled() {
-			t.Fatalf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-		}
-		t.Skipf("@iota/mam.js not installed: run `npm ci` in %s", dir)
-	}
-	in, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := exec.CommandContext(t.Context(), nodeBin, "fetch.js")
-	c.Dir = dir
-	c.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	b, err := c.Output()
-	if err != nil {
-		t.Fatalf("node fetch.js: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		t.Fatalf("decode fetch.js output: %v", err)
-	}
 }

@@ -1,6 +1,7 @@
 // Package testkit holds test-only helpers: starting real servers (mosquitto,
-// pymodbus, node-opcua), pty pairs for serial tests, a TCP fault proxy and the
-// rules for integration tests.
+// pymodbus, node-opcua), pty pairs for serial tests, a TCP fault proxy,
+// re-executed children for crash tests, the reference mam.js scripts, random
+// trytes and the rules for integration tests.
 //
 // Integration tests are named TestIntegration... and call [Integration] first.
 // Under -short they are skipped. When TANGLEGATE_INTEGRATION=1 (set by

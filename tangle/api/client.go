@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Client calls an IRI-compatible node (ours or any legacy one). It is safe
@@ -70,6 +71,9 @@ func (c *Client) Do(ctx context.Context, command string, params map[string]any, 
 	if resp.StatusCode != http.StatusOK {
 		re := &RequestError{Status: resp.StatusCode}
 		_ = json.Unmarshal(data, re)
+		if re.Message == "" && re.Exception == "" { // not an IRI answer: a proxy or a wrong URL
+			re.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
+		}
 		return fmt.Errorf("%s: %w", command, re)
 	}
 	if out != nil {

@@ -6,17 +6,9 @@ import (
 
 	iotabundle "github.com/iotaledger/iota.go/bundle"
 	iotatx "github.com/iotaledger/iota.go/transaction"
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/bundle"
-	"github.com/tanglegate/gateway/tangle/trinary"
 )
-
-func randTrytes(r *rand.Rand, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = trinary.Alphabet[r.IntN(27)]
-	}
-	return string(b)
-}
 
 // Bundles built and signed here are valid for iota.go, and a tampered copy
 // is invalid for both.
@@ -24,14 +16,14 @@ func TestCrossCheckBundlesWithIotaGo(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(21, 22))
 	for n := 0; n < 6; n++ {
-		seed := randTrytes(r, 81)
-		b := bundle.Builder{Timestamp: 1573000000 + r.Int64N(1000), Remainder: randTrytes(r, 80) + "9"}
+		seed := testkit.RandTrytes(r, 81)
+		b := bundle.Builder{Timestamp: 1573000000 + r.Int64N(1000), Remainder: testkit.RandTrytes(r, 80) + "9"}
 		in, err := bundle.InputFromSeed(seed, r.Uint64N(100), 1+n%3, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b.AddInput(in)
-		b.AddOutput(bundle.Transfer{Address: randTrytes(r, 80) + "9", Value: r.Int64N(1000), Tag: randTrytes(r, 5), Message: randTrytes(r, r.IntN(5000))})
+		b.AddOutput(bundle.Transfer{Address: testkit.RandTrytes(r, 80) + "9", Value: r.Int64N(1000), Tag: testkit.RandTrytes(r, 5), Message: testkit.RandTrytes(r, r.IntN(5000))})
 		bnd, err := b.Build()
 		if err != nil {
 			t.Fatal(err)
@@ -67,9 +59,9 @@ func TestCrossCheckBundlesWithIotaGo(t *testing.T) {
 // Building, finalizing and signing a 4-transaction value bundle (security 2).
 func BenchmarkBuildAndSign(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
-	seed := randTrytes(r, 81)
+	seed := testkit.RandTrytes(r, 81)
 	in, _ := bundle.InputFromSeed(seed, 0, 2, 100)
-	to, rem := randTrytes(r, 80)+"9", randTrytes(r, 80)+"9"
+	to, rem := testkit.RandTrytes(r, 80)+"9", testkit.RandTrytes(r, 80)+"9"
 	for b.Loop() {
 		bld := bundle.Builder{Timestamp: 1573000000, Remainder: rem}
 		bld.AddOutput(bundle.Transfer{Address: to, Value: 60, Tag: "TANGLEGATE"})

@@ -1,16 +1,13 @@
 package node_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,17 +21,11 @@ import (
 // random message (MWM 0 needs no proof of work).
 func randomTrytes(rng *rand.Rand, trunk, branch string) string {
 	b := []byte(strings.Repeat("9", store.TxTrytes))
-	for i := 0; i < 200; i++ {
-		b[i] = trinary.Alphabet[rng.IntN(27)]
-	}
-	for i := 2187; i < 2187+81; i++ { // address
-		b[i] = trinary.Alphabet[rng.IntN(27)]
-	}
+	copy(b, testkit.RandTrytes(rng, 200))
+	copy(b[2187:], testkit.RandTrytes(rng, 81)) // address
 	copy(b[2430:], trunk)
 	copy(b[2511:], branch)
-	for i := 2646; i < 2673; i++ { // nonce
-		b[i] = trinary.Alphabet[rng.IntN(27)]
-	}
+	copy(b[2646:], testkit.RandTrytes(rng, 27)) // nonce
 	ts, _ := trinary.IntToTrytes(time.Now().Unix(), 9)
 	copy(b[2322:], ts)
 	return string(b)
@@ -44,18 +35,12 @@ const crashEnv = "TANGLEGATE_NODE_CRASH_CHILD"
 
 // TestMain lets the crash test re-execute this binary as the ingesting child.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashEnv); dir != "" {
-		if err := crashChild(dir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
+	testkit.RunCrashChild(crashEnv, crashChild)
 	os.Exit(m.Run())
 }
 
-// crashChild ingests until killed, printing each hash after its store call returned.
-func crashChild(path string) error {
+// crashChild ingests until killed, acknowledging each hash after its store call returned.
+func crashChild(path string, ack func(string)) error {
 	s, err := store.Open(path, store.Options{})
 	if err != nil {
 		return err
@@ -63,12 +48,10 @@ func crashChild(path string) error {
 	n := node.NewNode(s, node.Config{MWM: 0}, nil)
 	ctx := context.Background()
 	go n.Run(ctx)
-	out := bufio.NewWriter(os.Stdout)
 	maxBatch := 20
 	if raceEnabled {
 		maxBatch = 2 // every Curl hash is slow under -race
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -84,12 +67,9 @@ func crashChild(path string) error {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(3)
 				}
-				mu.Lock()
 				for _, h := range hs {
-					fmt.Fprintln(out, h.Trytes())
+					ack(h.Trytes())
 				}
-				out.Flush()
-				mu.Unlock()
 			}
 		})
 	}
@@ -104,33 +84,15 @@ func TestIntegrationCrashDuringIngestLosesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	var acked []string
 	for round := range 20 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
+		child := testkit.StartCrashChild(t, crashEnv, path)
 		killAt := 5 + rng.IntN(60)
 		if raceEnabled {
 			killAt = 1 + rng.IntN(8)
 		}
-		got := 0
-		for sc.Scan() {
-			acked = append(acked, sc.Text())
-			got++
-			if got == killAt {
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-			}
-		}
-		_ = cmd.Wait()
-		if got < killAt {
-			t.Fatalf("round %d: child died after %d acknowledged transactions: %s", round, got, stderr.String())
+		lines, err := child.KillAfterLines(killAt)
+		acked = append(acked, lines...)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
 		}
 		s, err := store.Open(path, store.Options{})
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/pow"
 	"github.com/tanglegate/gateway/tangle/bundle"
 	"github.com/tanglegate/gateway/tangle/node"
@@ -64,16 +65,10 @@ func attach(t *testing.T, trytes []string, trunk, branch string) []string {
 // messageBundle builds an unsigned zero-value bundle of n transactions.
 func messageBundle(t *testing.T, rng *rand.Rand, n int) []string {
 	t.Helper()
-	msg := make([]byte, 2187*(n-1)+1)
-	for i := range msg {
-		msg[i] = trinary.Alphabet[rng.IntN(27)]
-	}
-	addr := make([]byte, 81)
-	for i := range addr {
-		addr[i] = trinary.Alphabet[rng.IntN(27)]
-	}
+	msg := testkit.RandTrytes(rng, 2187*(n-1)+1)
+	addr := testkit.RandTrytes(rng, 81)
 	b := bundle.Builder{Timestamp: time.Now().Unix()}
-	b.AddOutput(bundle.Transfer{Address: string(addr), Tag: "NODETEST", Message: string(msg)})
+	b.AddOutput(bundle.Transfer{Address: addr, Tag: "NODETEST", Message: msg})
 	bd, err := b.Build()
 	if err != nil {
 		t.Fatal(err)

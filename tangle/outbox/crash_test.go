@@ -1,16 +1,11 @@
 package outbox_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,38 +19,24 @@ const crashEnv = "TANGLEGATE_OUTBOX_CRASH_CHILD"
 
 // TestMain lets the crash test re-execute this binary as the child.
 func TestMain(m *testing.M) {
-	if path := os.Getenv(crashEnv); path != "" {
-		if err := crashChild(path); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
+	testkit.RunCrashChild(crashEnv, crashChild)
 	os.Exit(m.Run())
 }
 
 // crashChild runs a node and its outbox and keeps a few bundles queued until
-// it is killed. It prints "E <bundle>" once Enqueue returned, "A" between
-// recording an attachment and storing it and "S" between storing it and
-// recording that; after A and S it dawdles a little (a slow disk), so that
+// it is killed. Through ack it prints "E <bundle>" once Enqueue returned, "A"
+// between recording an attachment and storing it and "S" between storing it
+// and recording that; after A and S it dawdles a little (a slow disk), so that
 // kills land inside those windows.
-func crashChild(path string) error {
+func crashChild(path string, ack func(string)) error {
 	s, err := store.Open(path, store.Options{InitialMmapSize: 4 << 20})
 	if err != nil {
 		return err
 	}
 	n := node.NewNode(s, node.Config{MWM: 1}, nil)
-	var mu sync.Mutex
-	out := bufio.NewWriter(os.Stdout)
-	say := func(line string) {
-		mu.Lock()
-		fmt.Fprintln(out, line)
-		out.Flush()
-		mu.Unlock()
-	}
 	opts := outbox.Options{MWM: 1, PollInterval: 2 * time.Millisecond}
 	pause := func(line string) func() {
-		return func() { say(line); time.Sleep(20 * time.Millisecond) }
+		return func() { ack(line); time.Sleep(20 * time.Millisecond) }
 	}
 	outbox.SetHooks(&opts, pause("A"), pause("S"))
 	o, err := outbox.New(s.DB(), n, opts, nil)
@@ -74,7 +55,7 @@ func crashChild(path string) error {
 		if err := o.Enqueue(ctx, tr); err != nil {
 			return err
 		}
-		say("E " + bh)
+		ack("E " + bh)
 	}
 }
 
@@ -93,36 +74,18 @@ func TestIntegrationOutboxCrashAttachesEveryBundleOnce(t *testing.T) {
 		rounds, maxLines = 6, 12 // every hash and child start is slow under -race
 	}
 	for round := range rounds {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
+		child := testkit.StartCrashChild(t, crashEnv, path)
 		killAt := 1 + rng.IntN(maxLines)
-		got, last := 0, ""
-		for sc.Scan() {
-			line := sc.Text()
+		lines, err := child.KillAfterLines(killAt)
+		for _, line := range lines {
 			if b, ok := strings.CutPrefix(line, "E "); ok {
 				acked = append(acked, b)
 			}
-			got++
-			if got == killAt {
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				last = line
-			}
 		}
-		_ = cmd.Wait()
-		if got < killAt {
-			t.Fatalf("round %d: child died after %d lines: %s", round, got, stderr.String())
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
 		}
-		if last == "A" || last == "S" {
+		if last := lines[killAt-1]; last == "A" || last == "S" {
 			windowKills++
 		}
 	}

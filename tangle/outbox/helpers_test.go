@@ -7,10 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/bundle"
 	"github.com/tanglegate/gateway/tangle/node"
 	"github.com/tanglegate/gateway/tangle/store"
-	"github.com/tanglegate/gateway/tangle/trinary"
 )
 
 // newBundle returns an unsigned zero-value message bundle (tail first) of
@@ -24,17 +24,10 @@ func newBundle(t testing.TB, rng *rand.Rand) ([]string, string) {
 		t.Helper()
 		t.Fatal(err)
 	}
-	addr := make([]byte, 81)
-	for i := range addr {
-		addr[i] = trinary.Alphabet[rng.IntN(27)]
-	}
-	addr[80] = '9'
-	msg := make([]byte, 1+rng.IntN(3*2187-1))
-	for i := range msg {
-		msg[i] = trinary.Alphabet[rng.IntN(27)]
-	}
+	addr := testkit.RandTrytes(rng, 81)[:80] + "9"
+	msg := testkit.RandTrytes(rng, 1+rng.IntN(3*2187-1))
 	b := bundle.Builder{Timestamp: 1_700_000_000}
-	b.AddOutput(bundle.Transfer{Address: string(addr), Tag: "OUTBOX9TEST", Message: string(msg)})
+	b.AddOutput(bundle.Transfer{Address: addr, Tag: "OUTBOX9TEST", Message: msg})
 	bd, err := b.Build()
 	if err != nil {
 		fail(err)

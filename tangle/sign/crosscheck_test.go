@@ -9,17 +9,10 @@ import (
 	"github.com/iotaledger/iota.go/kerl"
 	iotasign "github.com/iotaledger/iota.go/signing"
 	"github.com/iotaledger/iota.go/signing/key"
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/sign"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
-
-func randTrytes(r *rand.Rand, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = trinary.Alphabet[r.IntN(27)]
-	}
-	return string(b)
-}
 
 // Cross-check with iota.go v1.0.0-beta.15 (the reference the vectors come
 // from): 100 random seeds, random index and security, give the same address
@@ -32,7 +25,7 @@ func TestCrossCheckAddressesWithIotaGo(t *testing.T) {
 		n = 20
 	}
 	for i := 0; i < n; i++ {
-		seed := randTrytes(r, 81)
+		seed := testkit.RandTrytes(r, 81)
 		index := r.Uint64N(1 << 20)
 		if i%10 == 0 {
 			index = r.Uint64() >> 1 // huge indexes exercise the carry (iota.go casts to int64)
@@ -59,11 +52,11 @@ func TestCrossCheckSignaturesWithIotaGo(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 12; i++ {
-		seed := randTrytes(r, 81)
+		seed := testkit.RandTrytes(r, 81)
 		index := r.Uint64N(1000)
 		sec := 1 + i%3
-		hash := randTrytes(r, 80) + "9"
-		other := randTrytes(r, 80) + "9"
+		hash := testkit.RandTrytes(r, 80) + "9"
+		other := testkit.RandTrytes(r, 80) + "9"
 		addr, err := sign.AddressTrytes(seed, index, sec)
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +114,7 @@ func iotaSign(t *testing.T, seed string, index uint64, sec int, hash string) []s
 //
 //	go test -run '^$' -bench 'Address' -benchmem ./tangle/sign/
 func BenchmarkAddressSecurity2(b *testing.B) {
-	seed := randTrytes(rand.New(rand.NewPCG(5, 6)), 81)
+	seed := testkit.RandTrytes(rand.New(rand.NewPCG(5, 6)), 81)
 	b.Run("impl=tanglegate", func(b *testing.B) {
 		st, err := sign.SeedTrits(seed)
 		if err != nil {
@@ -151,7 +144,7 @@ func BenchmarkAddressSecurity2(b *testing.B) {
 // Signing and verifying one security-2 input.
 func BenchmarkSignVerifySecurity2(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
-	seed, hash := randTrytes(r, 81), randTrytes(r, 80)+"9"
+	seed, hash := testkit.RandTrytes(r, 81), testkit.RandTrytes(r, 80)+"9"
 	addr, _ := sign.AddressTrytes(seed, 0, 2)
 	frags, _ := sign.SignTrytes(seed, 0, 2, hash)
 	b.Run("op=verify/impl=tanglegate", func(b *testing.B) {

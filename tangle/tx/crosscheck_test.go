@@ -6,37 +6,29 @@ import (
 
 	iotacurl "github.com/iotaledger/iota.go/curl"
 	iotatx "github.com/iotaledger/iota.go/transaction"
-	"github.com/tanglegate/gateway/tangle/trinary"
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/tx"
 )
-
-func randTrytes(r *rand.Rand, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = trinary.Alphabet[r.IntN(27)]
-	}
-	return string(b)
-}
 
 // randTx returns a random transaction that both codecs accept.
 func randTx(r *rand.Rand) tx.Transaction {
 	last := r.Uint64N(50)
 	return tx.Transaction{
-		SignatureMessageFragment:      randTrytes(r, 2187),
-		Address:                       randTrytes(r, 81),
+		SignatureMessageFragment:      testkit.RandTrytes(r, 2187),
+		Address:                       testkit.RandTrytes(r, 81),
 		Value:                         r.Int64N(2*tx.MaxSupply+1) - tx.MaxSupply,
-		ObsoleteTag:                   randTrytes(r, 27),
+		ObsoleteTag:                   testkit.RandTrytes(r, 27),
 		Timestamp:                     r.Int64N(1 << 32),
 		CurrentIndex:                  r.Uint64N(last + 1),
 		LastIndex:                     last,
-		Bundle:                        randTrytes(r, 81),
-		TrunkTransaction:              randTrytes(r, 81),
-		BranchTransaction:             randTrytes(r, 81),
-		Tag:                           randTrytes(r, 27),
+		Bundle:                        testkit.RandTrytes(r, 81),
+		TrunkTransaction:              testkit.RandTrytes(r, 81),
+		BranchTransaction:             testkit.RandTrytes(r, 81),
+		Tag:                           testkit.RandTrytes(r, 27),
 		AttachmentTimestamp:           r.Int64N(tx.MaxTimestamp27),
 		AttachmentTimestampLowerBound: r.Int64N(1000),
 		AttachmentTimestampUpperBound: tx.MaxTimestamp27,
-		Nonce:                         randTrytes(r, 27),
+		Nonce:                         testkit.RandTrytes(r, 27),
 	}
 }
 
@@ -95,7 +87,7 @@ func TestCrossCheckRawHashesWithIotaGo(t *testing.T) {
 		n = 20
 	}
 	for i := 0; i < n; i++ {
-		s := randTrytes(r, tx.Trytes)
+		s := testkit.RandTrytes(r, tx.Trytes)
 		got, err := tx.HashTrytesOf(s)
 		if err != nil {
 			t.Fatal(err)

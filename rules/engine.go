@@ -102,13 +102,14 @@ func (e *Engine) Reload(rules []*Rule) {
 	e.setRules(rules)
 }
 
-// States returns a copy of every rule's state (for the UI and tests).
+// States returns a copy of the state of every loaded rule (for the UI and
+// tests); a rule that never left Idle has the zero State.
 func (e *Engine) States() map[string]State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]State, len(e.states))
-	for k, v := range e.states {
-		out[k] = v
+	out := make(map[string]State, len(e.rules))
+	for _, r := range e.rules {
+		out[r.Name] = e.states[r.Name]
 	}
 	return out
 }

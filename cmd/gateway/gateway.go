@@ -60,6 +60,7 @@ type gateway struct {
 	snap     *snapshot.Manager
 
 	readings chan adapters.Reading
+	started  time.Time // for the status page's uptime
 }
 
 // gatewayOptions are the knobs of the lab and tests; the zero value is what
@@ -88,7 +89,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *g
 	if opts.registry == nil {
 		opts.registry = defaultRegistry(cfg.Gateway.StateDir)
 	}
-	g := &gateway{cfg: cfg, log: log, opts: opts, readings: make(chan adapters.Reading, 4096)}
+	g := &gateway{cfg: cfg, log: log, opts: opts, readings: make(chan adapters.Reading, 4096), started: opts.now()}
 	if err := os.MkdirAll(cfg.Gateway.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}

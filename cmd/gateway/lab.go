@@ -196,7 +196,7 @@ func runLab(ctx context.Context, o labOptions, stdout, stderr io.Writer) error {
 			if i == 0 {
 				role = "coordinator: devices, rules, reactions"
 			}
-			fmt.Fprintf(stdout, "  %s  %-40s API http://%s  peering %s  metrics http://%s/metrics\n",
+			fmt.Fprintf(stdout, "  %s  %-40s API http://%s  peering %s  status http://%s/\n",
 				gw.config().Gateway.Name, role, gw.config().Node.API, gw.config().Node.Peering, gw.config().Metrics)
 		}
 		if w.scale == nil {

@@ -67,11 +67,13 @@ func (m *metrics) register(g *gateway) {
 	)
 }
 
-// serve runs /metrics and /healthz on addr until ctx ends.
+// serve runs /metrics, /healthz and the status page (/, /status.json) on
+// addr until ctx ends.
 func (m *metrics) serve(ctx context.Context, addr string, g *gateway) error {
 	m.register(g)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	g.handleStatus(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		devs := map[string]string{}
 		for name, st := range g.devices.Health() {

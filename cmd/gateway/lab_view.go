@@ -62,7 +62,8 @@ func (w *labWorld) statusLine(start time.Time) string {
 	b.WriteString(" | tangle")
 	for i, gw := range w.gws {
 		n, _ := gw.store.Count()
-		fmt.Fprintf(&b, " %s:%dtx/%dp", strings.TrimPrefix(gw.config().Gateway.Name, "lab-"), n, w.peerCounts[i])
+		_, solid, _ := gw.ms.Indexes()
+		fmt.Fprintf(&b, " %s:%dtx/%dp/m%d", strings.TrimPrefix(gw.config().Gateway.Name, "lab-"), n, w.peerCounts[i], solid)
 	}
 	if n, avg := w.powStats(); n > 0 {
 		fmt.Fprintf(&b, " PoW %d× avg %s", n, avg.Round(time.Millisecond))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/tanglegate/gateway/tangle/bundle"
@@ -121,7 +122,10 @@ func (s *solidifier) process(batch []store.Hash) error {
 	}
 	var tails []tail
 	stack := append([]store.Hash(nil), batch...)
-	for len(stack) > 0 {
+	for n := 0; len(stack) > 0; n++ {
+		if n%16 == 15 {
+			runtime.Gosched() // a batch can take tens of ms: let API reads in
+		}
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if solidNow[h] {
@@ -171,7 +175,10 @@ func (s *solidifier) process(batch []store.Hash) error {
 		return err
 	}
 	s.n.stats.Solid.Add(uint64(len(marked)))
-	for _, tl := range tails {
+	for i, tl := range tails {
+		if i%16 == 15 {
+			runtime.Gosched()
+		}
 		if err := s.n.onSolidTail(tl.h, tl.t); err != nil {
 			s.n.log.Warn("bundle check failed", "tx", tl.h.Trytes(), "err", err)
 		}

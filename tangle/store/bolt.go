@@ -34,6 +34,9 @@ type Options struct {
 	InitialMmapSize int
 	// Timeout waits for the file lock; default 2 s.
 	Timeout time.Duration
+
+	// epochBits sets the index epoch size of a new database (tests).
+	epochBits uint8
 }
 
 // Bolt is the bbolt [Store]. Create it with [Open] or [New].
@@ -48,6 +51,10 @@ type Bolt struct {
 	closed  chan struct{}
 
 	pend pending
+	ix   *indexes
+	// mapped is set by every read and commit: the committer's periodic
+	// drop of the map skips an idle store.
+	mapped atomic.Bool
 	// inflight holds the hashes written by the current bbolt transaction
 	// (committer only), so that two ops of one commit do not store the
 	// same transaction twice.
@@ -109,23 +116,30 @@ func Open(path string, o Options) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open tangle database %s: %w", path, err)
 	}
-	s, err := New(db)
+	s, err := newBolt(db, o.epochBits)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s.ownsDB = true
 	return s, nil
 }
 
 // New returns a store on a database the caller owns (and closes after Close).
-func New(db *bolt.DB) (*Bolt, error) {
+// A database written in an older layout fails with [ErrOldFormat].
+func New(db *bolt.DB) (*Bolt, error) { return newBolt(db, 0) }
+
+func newBolt(db *bolt.DB, epochBits uint8) (*Bolt, error) {
+	if epochBits == 0 {
+		epochBits = defaultEpochBits
+	}
+	var ix *indexes
 	err := db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketTangle)
 		if err != nil {
 			return err
 		}
-		names := [][]byte{bucketHash, bucketTx, bucketTips, bucketSpent}
+		names := [][]byte{bucketHash, bucketTx, bucketMeta, bucketTips, bucketSpent}
 		for _, i := range indexBuckets {
 			names = append(names, []byte{byte(i)})
 		}
@@ -134,12 +148,22 @@ func New(db *bolt.DB) (*Bolt, error) {
 				return err
 			}
 		}
-		return catchUp(tx, time.Now())
+		bits, err := layout(root, epochBits)
+		if err != nil {
+			return err
+		}
+		ix = newIndexes(bits)
+		if err := ix.load(root); err != nil {
+			return err
+		}
+		return catchUp(root, ix, time.Now())
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create tangle buckets: %w", err)
+		return nil, fmt.Errorf("open tangle store: %w", err)
 	}
+	dropMapped(db)
 	s := &Bolt{
+		ix:     ix,
 		db:     db,
 		ops:    make(chan *op, maxOpsPerBatch),
 		quit:   make(chan struct{}),
@@ -175,6 +199,13 @@ func (s *Bolt) Close() error {
 // mergeIdle merges pending index entries after this long without writes.
 const mergeIdle = 500 * time.Millisecond
 
+// dropEvery is how often the committer drops the database map from the
+// resident set between merges: reads fault pages in (a wallet asking for
+// old transactions, Bloom filter false positives; Linux maps up to 16
+// cached neighbours per fault), and these would otherwise stay counted.
+// Dropping costs a madvise call and minor faults to map pages back.
+const dropEvery = 50 * time.Millisecond
+
 // commitLoop applies queued ops, as many as are waiting, in one
 // transaction, and merges pending index entries when enough have gathered
 // or writes pause.
@@ -183,6 +214,8 @@ func (s *Bolt) commitLoop() {
 	batch := make([]*op, 0, maxOpsPerBatch)
 	idle := time.NewTimer(mergeIdle)
 	defer idle.Stop()
+	drop := time.NewTicker(dropEvery)
+	defer drop.Stop()
 	for {
 		batch = batch[:0]
 		select {
@@ -191,6 +224,11 @@ func (s *Bolt) commitLoop() {
 		case <-idle.C:
 			if err := s.merge(); err != nil {
 				idle.Reset(mergeIdle) // try again later; readers still see everything
+			}
+			continue
+		case <-drop.C:
+			if s.mapped.Swap(false) {
+				dropMapped(s.db)
 			}
 			continue
 		case <-s.quit:
@@ -221,7 +259,7 @@ func (s *Bolt) commitLoop() {
 			s.stats.commits.Add(1)
 			s.stats.commitNanos.Add(int64(time.Since(t0)))
 		}
-		if s.pend.size() >= mergeAt {
+		if s.pend.due(s.ix.bits) {
 			_ = s.merge() // on failure: retried at the next trigger
 		}
 		idle.Reset(mergeIdle)
@@ -231,6 +269,7 @@ func (s *Bolt) commitLoop() {
 // update runs fn in one bbolt transaction with a fresh inflight set.
 func (s *Bolt) update(fn func(tx *bolt.Tx) error) error {
 	clear(s.inflight)
+	s.mapped.Store(true)
 	return s.db.Update(fn)
 }
 
@@ -325,6 +364,9 @@ func (s *Bolt) view(fn func(r *bolt.Bucket) error) error {
 		return ErrClosed
 	default:
 	}
+	if !s.mapped.Load() {
+		s.mapped.Store(true)
+	}
 	return s.db.View(func(tx *bolt.Tx) error { return fn(root(tx)) })
 }
 
@@ -351,7 +393,7 @@ func (s *Bolt) Get(h Hash) (*Tx, error) {
 	loc := s.locate([]Hash{h})
 	var out *Tx
 	err := s.view(func(r *bolt.Bucket) error {
-		t, err := getTx(r, h, loc[0])
+		t, err := s.getTx(r, h, loc[0])
 		out = t
 		return err
 	})
@@ -364,7 +406,7 @@ func (s *Bolt) GetMany(hs []Hash) ([]*Tx, error) {
 	loc := s.locate(hs)
 	err := s.view(func(r *bolt.Bucket) error {
 		for i, h := range hs {
-			t, err := getTx(r, h, loc[i])
+			t, err := s.getTx(r, h, loc[i])
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
@@ -378,25 +420,29 @@ func (s *Bolt) GetMany(hs []Hash) ([]*Tx, error) {
 	return out, err
 }
 
-func getTx(r *bolt.Bucket, h Hash, loc located) (*Tx, error) {
+func (s *Bolt) getTx(r *bolt.Bucket, h Hash, loc located) (*Tx, error) {
 	seq, m := loc.seq, loc.meta
-	if !loc.ok {
-		mv := r.Bucket(bucketHash).Get(h[:])
-		if mv == nil {
+	var body []byte
+	if loc.ok {
+		k := seqKey(seq)
+		body = r.Bucket(bucketTx).Get(k[:])
+		if len(body) < HashBytes || !bytes.Equal(body[:HashBytes], h[:]) {
+			return nil, fmt.Errorf("read %s: body %d missing or for another hash", h, seq)
+		}
+	} else {
+		var ok bool
+		var err error
+		if seq, body, ok, err = s.ix.lookup(r, h); err != nil {
+			return nil, fmt.Errorf("read %s: %w", h, err)
+		} else if !ok {
 			return nil, ErrNotFound
 		}
-		var err error
-		if seq, m, err = decodeMeta(mv); err != nil {
+		k := seqKey(seq)
+		if m, err = decodeMeta(r.Bucket(bucketMeta).Get(k[:])); err != nil {
 			return nil, fmt.Errorf("read %s: %w", h, err)
 		}
 	}
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	v := r.Bucket(bucketTx).Get(k[:])
-	if len(v) < HashBytes || !bytes.Equal(v[:HashBytes], h[:]) {
-		return nil, fmt.Errorf("read %s: body %d missing or for another hash", h, seq)
-	}
-	raw, err := expand(v[HashBytes:])
+	raw, err := expand(body[HashBytes:])
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", h, err)
 	}
@@ -410,28 +456,11 @@ func (s *Bolt) Has(h Hash) (bool, error) {
 	}
 	var ok bool
 	err := s.view(func(r *bolt.Bucket) error {
-		ok = r.Bucket(bucketHash).Get(h[:]) != nil
-		return nil
+		var err error
+		_, _, ok, err = s.ix.lookup(r, h)
+		return err
 	})
 	return ok, err
-}
-
-// indexEntries returns the index keys (field|hash) of one transaction.
-func indexEntries(h Hash, f *Fields) [][2][]byte {
-	key := func(field []byte) []byte {
-		k := make([]byte, 0, len(field)+HashBytes)
-		return append(append(k, field...), h[:]...)
-	}
-	e := [][2][]byte{
-		{{byte(ByAddress)}, key(f.Address[:])},
-		{{byte(ByBundle)}, key(f.Bundle[:])},
-		{{byte(ByTag)}, key(f.Tag[:])},
-		{{byte(ByApprovee)}, key(f.Trunk[:])},
-	}
-	if f.Branch != f.Trunk {
-		e = append(e, [2][]byte{{byte(ByApprovee)}, key(f.Branch[:])})
-	}
-	return e
 }
 
 // PutBatch stores txs durably and reports which were new.
@@ -459,23 +488,28 @@ func (s *Bolt) PutBatch(txs []*Tx) ([]bool, error) {
 		clear(added)
 		fresh = fresh[:0]
 		r := root(tx)
-		hb, tb := r.Bucket(bucketHash), r.Bucket(bucketTx)
+		tb := r.Bucket(bucketTx)
+		tb.FillPercent = 1 // appended in sequence order
 		n := 0
 		for i := range ps {
 			p := &ps[i]
 			h := p.tx.Hash
-			if _, dup := s.inflight[h]; dup || hb.Get(h[:]) != nil {
+			if _, dup := s.inflight[h]; dup {
 				continue
 			}
 			if _, _, dup := s.pend.lookup(h); dup {
+				continue
+			}
+			if _, _, dup, err := s.ix.lookup(r, h); err != nil {
+				return err
+			} else if dup {
 				continue
 			}
 			seq, err := tb.NextSequence()
 			if err != nil {
 				return err
 			}
-			var k [8]byte
-			binary.BigEndian.PutUint64(k[:], seq)
+			k := seqKey(seq)
 			if err := tb.Put(k[:], p.body); err != nil {
 				return err
 			}
@@ -509,11 +543,6 @@ func addCount(r *bolt.Bucket, n int) error {
 	return r.Put(keyCount, b[:])
 }
 
-func hasPrefix(c *bolt.Cursor, p []byte) bool {
-	k, _ := c.Seek(p)
-	return k != nil && bytes.HasPrefix(k, p)
-}
-
 // Count returns the number of stored transactions.
 func (s *Bolt) Count() (uint64, error) {
 	var c uint64
@@ -536,10 +565,10 @@ func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
 	}
 	var out []Hash
 	err := s.view(func(r *bolt.Bucket) error {
-		b := r.Bucket([]byte{byte(idx)})
-		if b == nil {
-			return fmt.Errorf("find by %s: no such index", idx)
+		if r.Bucket([]byte{byte(idx)}) == nil || idx == Index(bucketHash[0]) {
+			return errors.New("no such index")
 		}
+		tb := r.Bucket(bucketTx)
 		seen := make(map[Hash]struct{})
 		visit := func(h Hash) error {
 			if _, dup := seen[h]; dup {
@@ -552,17 +581,20 @@ func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
 			out = append(out, h)
 			return nil
 		}
-		c := b.Cursor()
 		for _, key := range keys {
-			for k, _ := c.Seek(key); k != nil && bytes.HasPrefix(k, key); k, _ = c.Next() {
-				if len(k) != len(key)+HashBytes {
-					continue
+			err := s.ix.scan(r, byte(idx), digest(key), func(seq uint64) (bool, error) {
+				k := seqKey(seq)
+				h, f, err := fieldsOfBody(tb.Get(k[:]))
+				if err != nil {
+					return true, fmt.Errorf("read body %d: %w", seq, err)
 				}
-				var h Hash
-				copy(h[:], k[len(key):])
-				if err := visit(h); err != nil {
-					return err
+				if !matches(idx, &f, key) {
+					return false, nil
 				}
+				return false, visit(h)
+			})
+			if err != nil {
+				return err
 			}
 		}
 		for _, h := range pend {
@@ -599,20 +631,25 @@ func (s *Bolt) updateMeta(hs []Hash, fn func(m *Meta) bool) error {
 		return nil
 	}
 	return s.write(func(tx *bolt.Tx) error {
-		hb := root(tx).Bucket(bucketHash)
+		r := root(tx)
+		mb := r.Bucket(bucketMeta)
 		for _, h := range rest {
-			v := hb.Get(h[:])
-			if v == nil {
-				continue
-			}
-			seq, m, err := decodeMeta(v)
+			seq, _, ok, err := s.ix.lookup(r, h)
 			if err != nil {
 				return err
+			}
+			if !ok {
+				continue
+			}
+			k := seqKey(seq)
+			m, err := decodeMeta(mb.Get(k[:]))
+			if err != nil {
+				return fmt.Errorf("read %s: %w", h, err)
 			}
 			if !fn(&m) {
 				continue
 			}
-			if err := hb.Put(h[:], encodeMeta(seq, m)); err != nil {
+			if err := mb.Put(k[:], encodeMeta(m)); err != nil {
 				return err
 			}
 		}

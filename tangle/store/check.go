@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -27,13 +28,14 @@ func (r *Report) Err() error {
 }
 
 // Check verifies that the tangle buckets of db agree with each other: every
-// hash entry has its body and vice versa, the index entries are exactly the
-// set recomputed from the bodies up to the index watermark (later bodies are
-// merged by the store, or at the next open, and have no hash entry yet), the
-// tip set holds exactly the indexed transactions nobody indexed approves,
-// and the count matches. It reads in one
-// transaction and is meant for tests, crash recovery and `tanglegate`
-// maintenance, not for the hot path.
+// body up to the index watermark has its metadata and exactly the index
+// entries recomputed from it (hash, address, bundle, tag, approvee), no
+// index entry or metadata is left without its body, no transaction is
+// stored twice, the tip set holds exactly the indexed transactions nobody
+// indexed approves, and the count matches. Bodies above the watermark are
+// merged by the store, or at the next open, and have no index entries yet.
+// It reads in one transaction and is meant for tests, crash recovery and
+// `tanglegate` maintenance, not for the hot path.
 func Check(db *bolt.DB) (*Report, error) {
 	rep := &Report{}
 	bad := func(format string, a ...any) {
@@ -46,103 +48,67 @@ func Check(db *bolt.DB) (*Report, error) {
 		if r == nil {
 			return errors.New("no tangle bucket")
 		}
-		hb, tb := r.Bucket(bucketHash), r.Bucket(bucketTx)
+		fv := r.Get(keyFormat)
+		if len(fv) != 3 || binary.BigEndian.Uint16(fv) != formatVersion || fv[2] == 0 || fv[2] > 32 {
+			return fmt.Errorf("format key %x: %w", fv, ErrOldFormat)
+		}
+		bits := fv[2]
+		tb, mb := r.Bucket(bucketTx), r.Bucket(bucketMeta)
 		var indexed uint64
 		if v := r.Get(keyIndexed); len(v) == 8 {
 			indexed = binary.BigEndian.Uint64(v)
 		} else {
 			bad("index watermark missing")
 		}
+		want := make(map[byte][][ixKeyLen]byte)
 		indexedHash := make(map[Hash]bool)
-		var unindexed uint64
-		want := make(map[Index]map[string]struct{})
-		for _, i := range indexBuckets {
-			want[i] = make(map[string]struct{})
-		}
 		approved := make(map[Hash]struct{})
-		seqs := make(map[uint64]Hash)
-		err := hb.ForEach(func(k, v []byte) error {
+		seqOf := make(map[Hash]uint64)
+		err := tb.ForEach(func(k, v []byte) error {
 			rep.Transactions++
-			var h Hash
-			if len(k) != HashBytes {
-				bad("hash key of %d bytes", len(k))
-				return nil
-			}
-			copy(h[:], k)
-			seq, _, err := decodeMeta(v)
+			p, err := decodeBody(k, v)
 			if err != nil {
-				bad("%s: %v", h, err)
+				bad("%v", err)
 				return nil
 			}
-			seqs[seq] = h
-			if seq > indexed {
-				bad("%s: hash entry for body %d above the index watermark %d", h, seq, indexed)
+			if prev, dup := seqOf[p.hash]; dup {
+				bad("%s: stored twice, as bodies %d and %d", p.hash, prev, p.seq)
 			}
-			var sk [8]byte
-			binary.BigEndian.PutUint64(sk[:], seq)
-			body := tb.Get(sk[:])
-			if len(body) < HashBytes || !bytes.Equal(body[:HashBytes], h[:]) {
-				bad("%s: body %d missing or for another hash", h, seq)
-				return nil
+			seqOf[p.hash] = p.seq
+			if _, err := expand(v[HashBytes:]); err != nil {
+				bad("%s: %v", p.hash, err)
 			}
-			raw, err := expand(body[HashBytes:])
-			if err != nil {
-				bad("%s: %v", h, err)
-				return nil
-			}
-			t := Tx{Hash: h, Raw: raw}
-			f, err := t.Fields()
-			if err != nil {
-				bad("%s: %v", h, err)
-				return nil
-			}
-			if seq > indexed {
-				return nil
-			}
-			indexedHash[h] = true
-			for _, e := range indexEntries(h, &f) {
-				want[Index(e[0][0])][string(e[1])] = struct{}{}
-			}
-			approved[f.Trunk] = struct{}{}
-			approved[f.Branch] = struct{}{}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = tb.ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
-				bad("body key of %d bytes", len(k))
-				return nil
-			}
-			seq := binary.BigEndian.Uint64(k)
-			if seq > indexed {
-				unindexed++ // its hash entry comes with the next merge
-				return nil
-			}
-			if _, ok := seqs[seq]; !ok {
-				bad("body %d has no hash entry", seq)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, i := range indexBuckets {
-			got := 0
-			err := r.Bucket([]byte{byte(i)}).ForEach(func(k, _ []byte) error {
-				got++
-				if _, ok := want[i][string(k)]; !ok {
-					bad("%s index entry %x matches no transaction", i, k)
+			if p.seq > indexed {
+				if mb.Get(k) != nil {
+					bad("%s: metadata for body %d above the index watermark %d", p.hash, p.seq, indexed)
 				}
-				return nil
-			})
-			if err != nil {
-				return err
+				return nil // its entries come with the next merge
 			}
-			if got != len(want[i]) {
-				bad("%s index has %d entries, transactions need %d", i, got, len(want[i]))
+			if _, err := decodeMeta(mb.Get(k)); err != nil {
+				bad("%s: body %d: %v", p.hash, p.seq, err)
 			}
+			indexedHash[p.hash] = true
+			for _, e := range entriesOf(p.hash, &p.f) {
+				want[e.b] = append(want[e.b], ixKey(bits, p.seq, e.d))
+			}
+			approved[p.f.Trunk] = struct{}{}
+			approved[p.f.Branch] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = mb.ForEach(func(k, _ []byte) error {
+			if tb.Get(k) == nil {
+				bad("metadata %x has no body", k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, b := range append([]byte{bucketHash[0]}, indexBytes()...) {
+			checkIndex(r.Bucket([]byte{b}), b, want[b], bad)
 		}
 		err = r.Bucket(bucketTips).ForEach(func(k, _ []byte) error {
 			var h Hash
@@ -167,7 +133,6 @@ func Check(db *bolt.DB) (*Report, error) {
 		if v := r.Get(keyCount); len(v) == 8 {
 			count = binary.BigEndian.Uint64(v)
 		}
-		rep.Transactions += unindexed
 		if count != rep.Transactions {
 			bad("count says %d, %d stored", count, rep.Transactions)
 		}
@@ -177,4 +142,39 @@ func Check(db *bolt.DB) (*Report, error) {
 		return nil, fmt.Errorf("check tangle store: %w", err)
 	}
 	return rep, nil
+}
+
+func indexBytes() []byte {
+	out := make([]byte, len(indexBuckets))
+	for i, x := range indexBuckets {
+		out[i] = byte(x)
+	}
+	return out
+}
+
+// checkIndex compares index bucket b (named name) with the keys the bodies
+// need, in one ordered pass.
+func checkIndex(b *bolt.Bucket, name byte, want [][ixKeyLen]byte, bad func(string, ...any)) {
+	label := "hash"
+	if name != bucketHash[0] {
+		label = Index(name).String()
+	}
+	slices.SortFunc(want, func(x, y [ixKeyLen]byte) int { return bytes.Compare(x[:], y[:]) })
+	want = slices.Compact(want)
+	c := b.Cursor()
+	k, _ := c.First()
+	i := 0
+	for k != nil || i < len(want) {
+		switch {
+		case k == nil || (i < len(want) && bytes.Compare(want[i][:], k) < 0):
+			bad("%s index lacks entry %x", label, want[i])
+			i++
+		case i >= len(want) || bytes.Compare(want[i][:], k) > 0:
+			bad("%s index entry %x matches no transaction", label, k)
+			k, _ = c.Next()
+		default:
+			i++
+			k, _ = c.Next()
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,44 +21,58 @@ func (s *Bolt) Delete(hs []Hash) (int, error) {
 	err := s.write(func(tx *bolt.Tx) error {
 		n = 0
 		r := root(tx)
-		hb, tb, tips := r.Bucket(bucketHash), r.Bucket(bucketTx), r.Bucket(bucketTips)
+		tb, mb, tips := r.Bucket(bucketTx), r.Bucket(bucketMeta), r.Bucket(bucketTips)
 		gone := make(map[Hash]bool, len(hs))
 		var parents []Hash
 		for _, h := range hs {
 			if _, _, ok := s.pend.lookup(h); ok || gone[h] {
 				continue
 			}
-			mv := hb.Get(h[:])
-			if mv == nil {
+			seq, body, ok, err := s.ix.lookup(r, h)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
-			seq, _, err := decodeMeta(mv)
+			_, f, err := fieldsOfBody(body)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", h, err)
 			}
-			var k [8]byte
-			binary.BigEndian.PutUint64(k[:], seq)
-			p, err := decodeBody(k[:], tb.Get(k[:]))
-			if err != nil {
-				return fmt.Errorf("read %s: %w", h, err)
-			}
-			for _, e := range indexEntries(h, &p.f) {
-				if err := r.Bucket(e[0]).Delete(e[1]); err != nil {
+			// Every index key of the transaction follows from its sequence
+			// number and fields: no search needed.
+			for _, e := range entriesOf(h, &f) {
+				k := ixKey(s.ix.bits, seq, e.d)
+				if err := r.Bucket([]byte{e.b}).Delete(k[:]); err != nil {
 					return err
 				}
 			}
-			for _, err := range []error{tb.Delete(k[:]), hb.Delete(h[:]), tips.Delete(h[:])} {
+			k := seqKey(seq)
+			for _, err := range []error{tb.Delete(k[:]), mb.Delete(k[:]), tips.Delete(h[:])} {
 				if err != nil {
 					return err
 				}
 			}
 			gone[h] = true
-			parents = append(parents, p.f.Trunk, p.f.Branch)
+			parents = append(parents, f.Trunk, f.Branch)
 			n++
 		}
-		c := r.Bucket([]byte{byte(ByApprovee)}).Cursor()
 		for _, p := range parents {
-			if !gone[p] && hb.Get(p[:]) != nil && !hasPrefix(c, p[:]) {
+			if gone[p] {
+				continue
+			}
+			_, _, stored, err := s.ix.lookup(r, p)
+			if err != nil || !stored {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			ok, err := approved(r, s.ix, p)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				if err := tips.Put(p[:], present); err != nil {
 					return err
 				}

@@ -12,16 +12,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Deferred indexing. A durable PutBatch appends only the bodies (under the
-// next sequence numbers, so the pages written are contiguous) and the count.
-// The hash entries and the secondary index entries (address, bundle, tag,
-// approvee) and the tip set, which would land at random places in large
-// B+trees, are kept in memory ([pending]) and merged into bbolt in large
-// sorted batches by the committer: every mergeAt transactions, after
-// mergeIdle without writes, before Tips and SetConfirmed, and on Close. The
-// key "ix" holds the highest merged sequence number; on open, bodies above it
-// are indexed again, so a crash loses nothing that was acknowledged. Readers
-// see merged and pending entries together.
+// Deferred indexing (see doc.go). A durable PutBatch appends only the
+// bodies (under the next sequence numbers, so the pages written are
+// contiguous) and the count. The metadata, the index entries (hash,
+// address, bundle, tag, approvee) and the tip changes are kept in memory
+// ([pending]) and merged into bbolt by the committer in sorted batches: when
+// [pending.due], after mergeIdle without writes, before Tips, SetConfirmed
+// and Delete, and on Close. The key "ix" holds the highest merged sequence
+// number; on open, bodies above it are indexed again, so a crash loses
+// nothing that was acknowledged. Readers see merged and pending entries
+// together.
 //
 // Metadata of pending transactions lives in memory until merged: after a
 // crash their arrival becomes the time of the reopen and their solid flag is
@@ -29,10 +29,12 @@ import (
 
 var keyIndexed = []byte("ix")
 
-// mergeAt pending transactions trigger a merge, done in transactions of
-// mergeChunk.
+// mergeAt pending transactions trigger a merge, and so does a pending set
+// that reaches into a new index epoch (so that each epoch is mostly written
+// by one merge, as a sorted append). catchUp indexes mergeChunk bodies at a
+// time.
 const (
-	mergeAt    = 16384
+	mergeAt    = 1 << defaultEpochBits
 	mergeChunk = 2048
 )
 
@@ -47,25 +49,30 @@ type pendingTx struct {
 // generation is one set of pending transactions with their index entries.
 type generation struct {
 	txs    []pendingTx
-	byHash map[Hash]int // index into txs
-	ix     map[Index]map[string][]Hash
+	byHash map[Hash]int32 // index into txs
+	// ix maps an index and the digest of a field to the transactions
+	// (indexes into txs) that may have that field: callers compare.
+	ix map[Index]map[uint64][]int32
 }
 
 func newGeneration() *generation {
-	g := &generation{ix: make(map[Index]map[string][]Hash, len(indexBuckets)), byHash: make(map[Hash]int)}
+	g := &generation{ix: make(map[Index]map[uint64][]int32, len(indexBuckets)), byHash: make(map[Hash]int32)}
 	for _, i := range indexBuckets {
-		g.ix[i] = make(map[string][]Hash)
+		g.ix[i] = make(map[uint64][]int32)
 	}
 	return g
 }
 
 func (g *generation) add(p pendingTx) {
-	g.byHash[p.hash] = len(g.txs)
+	at := int32(len(g.txs))
+	g.byHash[p.hash] = at
 	g.txs = append(g.txs, p)
-	for _, e := range indexEntries(p.hash, &p.f) {
-		i := Index(e[0][0])
-		k := string(e[1][:len(e[1])-HashBytes])
-		g.ix[i][k] = append(g.ix[i][k], p.hash)
+	for _, e := range entriesOf(p.hash, &p.f) {
+		if e.b == bucketHash[0] {
+			continue
+		}
+		m := g.ix[Index(e.b)]
+		m[e.d] = append(m[e.d], at)
 	}
 }
 
@@ -89,7 +96,7 @@ func (p *pending) add(txs []pendingTx) {
 func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	for _, g := range []*generation{p.active, p.merging} {
+	for _, g := range [2]*generation{p.active, p.merging} {
 		if g == nil {
 			continue
 		}
@@ -112,22 +119,30 @@ func (p *pending) update(h Hash, fn func(m *Meta) bool) bool {
 	return ok
 }
 
-func (p *pending) size() int {
+// due reports whether the active generation should be merged: it holds
+// mergeAt transactions or spans two index epochs.
+func (p *pending) due(epochBits uint8) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return len(p.active.txs)
+	txs := p.active.txs
+	return len(txs) >= mergeAt || len(txs) > 0 && txs[0].seq>>epochBits != txs[len(txs)-1].seq>>epochBits
 }
 
-// find appends the pending hashes indexed under key.
+// find visits the pending hashes indexed under key.
 func (p *pending) find(idx Index, key []byte, visit func(Hash) error) error {
+	d := digest(key)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	for _, g := range []*generation{p.merging, p.active} {
+	for _, g := range [2]*generation{p.merging, p.active} {
 		if g == nil {
 			continue
 		}
-		for _, h := range g.ix[idx][string(key)] {
-			if err := visit(h); err != nil {
+		for _, i := range g.ix[idx][d] {
+			t := &g.txs[i]
+			if !matches(idx, &t.f, key) {
+				continue
+			}
+			if err := visit(t.hash); err != nil {
 				return err
 			}
 		}
@@ -147,16 +162,7 @@ func (s *Bolt) merge() error {
 	s.pend.merging, s.pend.active = g, newGeneration()
 	s.pend.mu.Unlock()
 	t0 := time.Now()
-	var err error
-	// Several smaller transactions: bbolt keeps every page a transaction
-	// touches in memory until it commits, and random keys touch a page per
-	// key. Re-merging a chunk after a failure is harmless (puts are
-	// idempotent and tips are recomputed from the approvee index).
-	for i := 0; i < len(g.txs) && err == nil; i += mergeChunk {
-		chunk := g.txs[i:min(i+mergeChunk, len(g.txs))]
-		err = s.db.Update(func(tx *bolt.Tx) error { return indexTxs(root(tx), chunk) })
-		dropMapped(s.db)
-	}
+	err := mergeTxs(s.db, s.ix, g.txs)
 	if err == nil {
 		s.stats.merges.Add(1)
 		s.stats.merged.Add(int64(len(g.txs)))
@@ -177,91 +183,155 @@ func (s *Bolt) merge() error {
 	return nil
 }
 
-// indexTxs writes the index entries and tip changes of txs (in sequence
-// order) and advances the watermark.
-func indexTxs(r *bolt.Bucket, txs []pendingTx) error {
+// mergeTxs writes txs (in sequence order) to the indexes, in one bbolt
+// transaction per bucket, so that a transaction holds few pages in memory
+// and each writes its keys in sorted order: the keys of a new epoch are
+// appended, and pages are filled. The watermark moves in the last one; if
+// an earlier one fails or the process dies, the whole set is merged again
+// (puts are idempotent and tips are recomputed from the approvee index).
+func mergeTxs(db *bolt.DB, x *indexes, txs []pendingTx) error {
 	if len(txs) == 0 {
 		return nil
 	}
-	type entry struct {
-		b   byte
-		key []byte
-	}
-	hs := make([]int, len(txs))
-	for i := range hs {
-		hs[i] = i
-	}
-	slices.SortFunc(hs, func(a, b int) int { return bytes.Compare(txs[a].hash[:], txs[b].hash[:]) })
-	hb := r.Bucket(bucketHash)
-	for _, i := range hs {
-		if err := hb.Put(txs[i].hash[:], encodeMeta(txs[i].seq, txs[i].meta)); err != nil {
+	addFilters(x, txs)
+	for _, step := range mergeSteps(x, txs) {
+		err := db.Update(func(tx *bolt.Tx) error { return step(root(tx)) })
+		dropMapped(db) // pages the step read stay mapped otherwise
+		if err != nil {
 			return err
 		}
 	}
-	var es []entry
-	for i := range txs {
-		for _, e := range indexEntries(txs[i].hash, &txs[i].f) {
-			es = append(es, entry{e[0][0], e[1]})
-		}
+	return nil
+}
+
+// indexTxs is mergeTxs inside one bbolt transaction (catchUp).
+func indexTxs(r *bolt.Bucket, x *indexes, txs []pendingTx) error {
+	if len(txs) == 0 {
+		return nil
 	}
-	slices.SortFunc(es, func(a, b entry) int {
-		if a.b != b.b {
-			return int(a.b) - int(b.b)
-		}
-		return bytes.Compare(a.key, b.key)
-	})
-	for i, e := range es {
-		if err := r.Bucket([]byte{e.b}).Put(e.key, nil); err != nil {
+	addFilters(x, txs)
+	for _, step := range mergeSteps(x, txs) {
+		if err := step(r); err != nil {
 			return err
 		}
-		if i%1024 == 1023 {
-			runtime.Gosched() // a merge is long: let API reads run (2-core boards)
-		}
 	}
-	tips, appr := r.Bucket(bucketTips), r.Bucket([]byte{byte(ByApprovee)})
-	c := appr.Cursor()
+	return nil
+}
+
+// addFilters records the hash and approvee digests of txs. It runs before
+// the merge commits: a reader that no longer finds a transaction pending
+// must find it through the filters.
+func addFilters(x *indexes, txs []pendingTx) {
 	for i := range txs {
 		t := &txs[i]
-		if !hasPrefix(c, t.hash[:]) {
-			if err := tips.Put(t.hash[:], present); err != nil {
-				return err
+		e := uint32(t.seq >> x.bits)
+		for _, en := range entriesOf(t.hash, &t.f) {
+			if f := x.filterFor(en.b); f != nil {
+				f.add(e, en.d)
 			}
 		}
 	}
-	for i := range txs {
-		if err := tips.Delete(txs[i].f.Trunk[:]); err != nil {
-			return err
-		}
-		if err := tips.Delete(txs[i].f.Branch[:]); err != nil {
-			return err
-		}
-	}
-	var w [8]byte
-	binary.BigEndian.PutUint64(w[:], txs[len(txs)-1].seq)
-	return r.Put(keyIndexed, w[:])
 }
 
-// catchUp indexes the bodies above the watermark (after a crash). A
-// database without a watermark was written fully indexed.
-func catchUp(tx *bolt.Tx, now time.Time) error {
-	r := root(tx)
-	tb := r.Bucket(bucketTx)
-	v := r.Get(keyIndexed)
-	if v == nil {
-		var w [8]byte
-		if k, _ := tb.Cursor().Last(); len(k) == 8 {
-			copy(w[:], k)
+// mergeSteps returns the writes of a merge: metadata, each index, then tips
+// and the watermark.
+func mergeSteps(x *indexes, txs []pendingTx) []func(r *bolt.Bucket) error {
+	steps := []func(r *bolt.Bucket) error{func(r *bolt.Bucket) error {
+		mb := r.Bucket(bucketMeta)
+		mb.FillPercent = 1 // appended in sequence order
+		for i := range txs {
+			k := seqKey(txs[i].seq)
+			if err := mb.Put(k[:], encodeMeta(txs[i].meta)); err != nil {
+				return err
+			}
 		}
+		return nil
+	}}
+	for _, name := range append([]byte{bucketHash[0]}, indexBytes()...) {
+		steps = append(steps, func(r *bolt.Bucket) error {
+			keys := make([][ixKeyLen]byte, 0, len(txs)+len(txs)/2)
+			for i := range txs {
+				t := &txs[i]
+				for _, en := range entriesOf(t.hash, &t.f) {
+					if en.b == name {
+						keys = append(keys, ixKey(x.bits, t.seq, en.d))
+					}
+				}
+			}
+			slices.SortFunc(keys, func(a, b [ixKeyLen]byte) int { return bytes.Compare(a[:], b[:]) })
+			b := r.Bucket([]byte{name})
+			b.FillPercent = 0.9 // mostly appended (a new epoch's keys)
+			for i := range keys {
+				if err := b.Put(keys[i][:], nil); err != nil {
+					return err
+				}
+				if i%1024 == 1023 {
+					runtime.Gosched() // a merge is long: let API reads run (2-core boards)
+				}
+			}
+			return nil
+		})
+	}
+	return append(steps, func(r *bolt.Bucket) error {
+		tips := r.Bucket(bucketTips)
+		for i := range txs {
+			t := &txs[i]
+			ok, err := approved(r, x, t.hash)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if err := tips.Put(t.hash[:], present); err != nil {
+					return err
+				}
+			}
+			if i%128 == 127 {
+				runtime.Gosched()
+			}
+		}
+		for i := range txs {
+			if err := tips.Delete(txs[i].f.Trunk[:]); err != nil {
+				return err
+			}
+			if err := tips.Delete(txs[i].f.Branch[:]); err != nil {
+				return err
+			}
+		}
+		var w [8]byte
+		binary.BigEndian.PutUint64(w[:], txs[len(txs)-1].seq)
 		return r.Put(keyIndexed, w[:])
+	})
+}
+
+// approved reports whether an indexed transaction approves h.
+func approved(r *bolt.Bucket, x *indexes, h Hash) (bool, error) {
+	tb := r.Bucket(bucketTx)
+	found := false
+	err := x.scan(r, byte(ByApprovee), digest(h[:]), func(seq uint64) (bool, error) {
+		k := seqKey(seq)
+		_, f, err := fieldsOfBody(tb.Get(k[:]))
+		if err != nil {
+			return true, fmt.Errorf("read body %d: %w", seq, err)
+		}
+		found = f.Trunk == h || f.Branch == h
+		return found, nil
+	})
+	return found, err
+}
+
+// catchUp indexes the bodies above the watermark (after a crash).
+func catchUp(r *bolt.Bucket, x *indexes, now time.Time) error {
+	tb := r.Bucket(bucketTx)
+	var from uint64
+	if v := r.Get(keyIndexed); v != nil {
+		if len(v) != 8 {
+			return fmt.Errorf("index watermark of %d bytes is corrupt", len(v))
+		}
+		from = binary.BigEndian.Uint64(v) + 1
 	}
-	if len(v) != 8 {
-		return fmt.Errorf("index watermark of %d bytes is corrupt", len(v))
-	}
-	from := binary.BigEndian.Uint64(v) + 1
 	var txs []pendingTx
 	c := tb.Cursor()
-	var start [8]byte
-	binary.BigEndian.PutUint64(start[:], from)
+	start := seqKey(from)
 	for k, body := c.Seek(start[:]); k != nil; k, body = c.Next() {
 		p, err := decodeBody(k, body)
 		if err != nil {
@@ -270,29 +340,29 @@ func catchUp(tx *bolt.Tx, now time.Time) error {
 		p.meta = Meta{Arrival: time.UnixMilli(now.UnixMilli())}
 		txs = append(txs, p)
 		if len(txs) == mergeChunk {
-			if err := indexTxs(r, txs); err != nil {
+			if err := indexTxs(r, x, txs); err != nil {
 				return err
 			}
 			txs = txs[:0]
 		}
 	}
-	return indexTxs(r, txs)
+	if err := indexTxs(r, x, txs); err != nil {
+		return err
+	}
+	if r.Get(keyIndexed) == nil {
+		return r.Put(keyIndexed, make([]byte, 8))
+	}
+	return nil
 }
 
 func decodeBody(k, body []byte) (pendingTx, error) {
-	if len(k) != 8 || len(body) < HashBytes {
-		return pendingTx{}, fmt.Errorf("body %x is corrupt", k)
+	if len(k) != 8 {
+		return pendingTx{}, fmt.Errorf("body key %x is corrupt", k)
 	}
-	raw, err := expand(body[HashBytes:])
+	seq := binary.BigEndian.Uint64(k)
+	h, f, err := fieldsOfBody(body)
 	if err != nil {
-		return pendingTx{}, err
+		return pendingTx{}, fmt.Errorf("body %d: %w", seq, err)
 	}
-	var h Hash
-	copy(h[:], body)
-	t := Tx{Hash: h, Raw: raw}
-	f, err := t.Fields()
-	if err != nil {
-		return pendingTx{}, fmt.Errorf("body %d: %w", binary.BigEndian.Uint64(k), err)
-	}
-	return pendingTx{seq: binary.BigEndian.Uint64(k), hash: h, f: f}, nil
+	return pendingTx{seq: seq, hash: h, f: f}, nil
 }

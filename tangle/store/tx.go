@@ -28,30 +28,29 @@ type Meta struct {
 	ConfirmedBy uint32
 }
 
-const metaLen = 8 + 8 + 1 + 4
+// metaLen is the stored metadata: arrival_ms(8) flags(1) confirmed_by(4).
+const metaLen = 8 + 1 + 4
 
 const flagSolid = 1
 
-func encodeMeta(seq uint64, m Meta) []byte {
+func encodeMeta(m Meta) []byte {
 	b := make([]byte, metaLen)
-	binary.BigEndian.PutUint64(b[0:], seq)
-	binary.BigEndian.PutUint64(b[8:], uint64(m.Arrival.UnixMilli()))
+	binary.BigEndian.PutUint64(b[0:], uint64(m.Arrival.UnixMilli()))
 	if m.Solid {
-		b[16] |= flagSolid
+		b[8] |= flagSolid
 	}
-	binary.BigEndian.PutUint32(b[17:], m.ConfirmedBy)
+	binary.BigEndian.PutUint32(b[9:], m.ConfirmedBy)
 	return b
 }
 
-func decodeMeta(b []byte) (seq uint64, m Meta, err error) {
+func decodeMeta(b []byte) (m Meta, err error) {
 	if len(b) != metaLen {
-		return 0, Meta{}, fmt.Errorf("store: metadata of %d bytes is corrupt", len(b))
+		return Meta{}, fmt.Errorf("store: metadata of %d bytes is corrupt", len(b))
 	}
-	seq = binary.BigEndian.Uint64(b[0:])
-	m.Arrival = time.UnixMilli(int64(binary.BigEndian.Uint64(b[8:])))
-	m.Solid = b[16]&flagSolid != 0
-	m.ConfirmedBy = binary.BigEndian.Uint32(b[17:])
-	return seq, m, nil
+	m.Arrival = time.UnixMilli(int64(binary.BigEndian.Uint64(b[0:])))
+	m.Solid = b[8]&flagSolid != 0
+	m.ConfirmedBy = binary.BigEndian.Uint32(b[9:])
+	return m, nil
 }
 
 // Fields are the indexed and structural fields of a transaction.

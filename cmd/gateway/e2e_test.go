@@ -510,6 +510,13 @@ func TestIntegrationGatewayEndToEnd(t *testing.T) {
 	if body, err := httpGet(t.Context(), "http://"+s.metrics+"/healthz"); err != nil || !strings.Contains(body, `"pump1"`) {
 		t.Errorf("/healthz: %v %s", err, body)
 	}
+	// Without GOMEMLIMIT, `run` gives the Go runtime its default soft limit.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		body, err := httpGet(t.Context(), "http://"+s.metrics+"/status.json")
+		if want := fmt.Sprintf(`"go_memory_limit":%d`, defaultMemoryLimit); err != nil || !strings.Contains(body, want) {
+			t.Errorf("/status.json: %v %s; want %s", err, body, want)
+		}
+	}
 	cli := false
 	for _, id := range ids {
 		cli = identityCLI(t, bin, s.cfgPath, node.URL, id)

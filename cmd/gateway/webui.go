@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -17,7 +20,18 @@ import (
 //go:embed web/status.html
 var statusPageHTML string
 
-var statusPage = template.Must(template.New("status").Parse(statusPageHTML))
+var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
+	"mib": func(n any) string {
+		var v float64
+		switch n := n.(type) {
+		case uint64:
+			v = float64(n)
+		case int64:
+			v = float64(n)
+		}
+		return strconv.FormatFloat(v/(1<<20), 'f', 0, 64)
+	},
+}).Parse(statusPageHTML))
 
 // gatewayStatus is the content of the status page and /status.json.
 type gatewayStatus struct {
@@ -28,6 +42,10 @@ type gatewayStatus struct {
 	Outbox  outboxStatus   `json:"outbox"`
 	Devices []deviceStatus `json:"devices"`
 	Rules   []ruleStatus   `json:"rules"`
+	// HeapBytes is the Go heap in use, GoMemoryLimit the runtime's soft
+	// limit (GOMEMLIMIT, or the default `tanglegate run` sets).
+	HeapBytes     uint64 `json:"heap_bytes"`
+	GoMemoryLimit int64  `json:"go_memory_limit"`
 }
 
 type nodeStatus struct {
@@ -117,6 +135,9 @@ func (g *gateway) status() gatewayStatus {
 		st.Rules = append(st.Rules, ruleStatus{Name: name, Phase: s.Phase.String(), Since: ago(s.Since), Firing: s.Firing, Acked: s.Acked})
 	}
 	sort.Slice(st.Rules, func(i, j int) bool { return st.Rules[i].Name < st.Rules[j].Name })
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st.HeapBytes, st.GoMemoryLimit = ms.HeapInuse, debug.SetMemoryLimit(-1)
 	return st
 }
 

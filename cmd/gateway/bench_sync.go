@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,23 +21,33 @@ import (
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/gossip"
 	"github.com/tanglegate/gateway/tangle/kerl"
+	"github.com/tanglegate/gateway/tangle/milestone"
 	"github.com/tanglegate/gateway/tangle/node"
+	"github.com/tanglegate/gateway/tangle/sign"
 	"github.com/tanglegate/gateway/tangle/store"
 	"github.com/tanglegate/gateway/tangle/trinary"
 	"github.com/tanglegate/gateway/tangle/tx"
 )
 
 type syncResult struct {
-	Nodes           int     `json:"nodes"`
-	Rate            int     `json:"offered_tx_per_second"`
-	Propagated      int     `json:"propagated_transactions"`
-	PropagationP50  float64 `json:"propagation_p50_ms"`
-	PropagationP99  float64 `json:"propagation_p99_ms"`
-	PropagationMax  float64 `json:"propagation_max_ms"`
-	SyncTxs         int     `json:"sync_transactions"`
-	SyncSeconds     float64 `json:"sync_seconds"`
-	SyncTxPerSecond float64 `json:"sync_tx_per_second"`
-	MWM             int     `json:"mwm"`
+	Nodes          int     `json:"nodes"`
+	Rate           int     `json:"offered_tx_per_second"`
+	Propagated     int     `json:"propagated_transactions"`
+	PropagationP50 float64 `json:"propagation_p50_ms"`
+	PropagationP99 float64 `json:"propagation_p99_ms"`
+	PropagationMax float64 `json:"propagation_max_ms"`
+	SyncTxs        int     `json:"sync_transactions"`
+	SyncMilestones uint32  `json:"sync_milestones"`
+	SyncTxRequests uint64  `json:"sync_tx_requests"`
+	SyncConeReqs   uint64  `json:"sync_cone_requests"`
+	// the fresh node's store during the sync: durable commits and index merges
+	SyncCommits       int64   `json:"sync_commits"`
+	SyncCommitSeconds float64 `json:"sync_commit_seconds"`
+	SyncMerges        int64   `json:"sync_merges"`
+	SyncMergeSeconds  float64 `json:"sync_merge_seconds"`
+	SyncSeconds       float64 `json:"sync_seconds"`
+	SyncTxPerSecond   float64 `json:"sync_tx_per_second"`
+	MWM               int     `json:"mwm"`
 }
 
 func newBenchSyncCmd() *cobra.Command {
@@ -48,8 +61,11 @@ func newBenchSyncCmd() *cobra.Command {
 pre-generated transactions (proof of work done once, not timed).
 Propagation: three nodes, transactions submitted round-robin at --rate for
 --duration; latency = arrival on each other node - submission.
-Sync: one node holds --count transactions; a fresh node connects and fetches
-them all (tips offered on connect, parents requested); rate = count / time.`,
+Sync: one node, the coordinator, stores --count transactions and issues a
+milestone after every 500 of them; a fresh node connects and catches up by
+warp sync (milestones requested by index, their cones fetched many at a
+time); rate = transactions stored on the source (milestones included) /
+time until the fresh node holds all of them with every milestone confirmed.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := os.MkdirTemp("", "tanglegate-bench-sync-")
 			if err != nil {
@@ -66,7 +82,7 @@ them all (tips offered on connect, parents requested); rate = count / time.`,
 			}
 			fmt.Fprintf(out, "propagation (%d nodes, %d tx/s offered, %d arrivals): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 				res.Nodes, res.Rate, res.Propagated, res.PropagationP50, res.PropagationP99, res.PropagationMax)
-			fmt.Fprintf(out, "sync of a fresh node: %d tx in %.1f s = %.0f tx/s\n", res.SyncTxs, res.SyncSeconds, res.SyncTxPerSecond)
+			fmt.Fprintf(out, "sync of a fresh node: %d tx (%d milestones) in %.1f s = %.0f tx/s\n", res.SyncTxs, res.SyncMilestones, res.SyncSeconds, res.SyncTxPerSecond)
 			return nil
 		},
 	}
@@ -80,46 +96,75 @@ them all (tips offered on connect, parents requested); rate = count / time.`,
 const benchMWM = 1
 
 // genMWM makes n zero-value one-transaction bundles approving recent ones,
-// each meeting benchMWM (a nonce search of a few hashes).
+// each meeting benchMWM (a nonce search of a few hashes). Blocks of 64 are
+// made in parallel, approving transactions made before their block (each
+// one of the previous block, so that only the last block is left as tips).
 func genMWM(rng *rand.Rand, n int, parents *[]string) []string {
+	const block = 64
 	out := make([]string, n)
-	var t [store.TxTrits]int8
-	for i := range out {
-		clear(t[:])
-		for j := 0; j < 300; j++ {
-			t[j] = int8(rng.IntN(3)) - 1
-		}
-		for j := 6561; j < 6561+242; j++ {
-			t[j] = int8(rng.IntN(3)) - 1
-		}
-		ts, _ := trinary.IntToTrits(time.Now().Unix(), 27)
-		copy(t[6966:], ts)
-		b, _ := kerl.Hash(t[6561:7047])
-		copy(t[7047:], b[:])
+	type job struct {
+		trunk, branch string
+		seed          uint64
+	}
+	jobs := make([]job, block)
+	hashes := make([]string, block)
+	for start := 0; start < n; start += block {
+		k := min(block, n-start)
 		pick := func() string {
 			if len(*parents) == 0 {
 				return strings.Repeat("9", 81)
 			}
 			return (*parents)[len(*parents)-1-rng.IntN(min(len(*parents), 50))]
 		}
-		_ = trinary.PutTrits(t[7290:7290+243], pick())
-		_ = trinary.PutTrits(t[7533:7533+243], pick())
-		for {
-			for j := 7938; j < store.TxTrits; j++ {
-				t[j] = int8(rng.IntN(3)) - 1
-			}
-			h := curl.Hash(t[:], curl.Rounds81)
-			if tx.MeetsMWM(h[:], benchMWM) {
-				*parents = append(*parents, trinary.MustTrytes(h[:]))
-				break
+		for i := range k {
+			jobs[i] = job{trunk: pick(), branch: pick(), seed: rng.Uint64()}
+			if len(*parents) >= block { // approve every transaction of the previous block: few tips
+				jobs[i].trunk = (*parents)[len(*parents)-block+i]
 			}
 		}
-		out[i] = trinary.MustTrytes(t[:])
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < k; i = int(next.Add(1)) - 1 {
+					out[start+i], hashes[i] = genOne(rand.New(rand.NewPCG(jobs[i].seed, 1)), jobs[i].trunk, jobs[i].branch)
+				}
+			})
+		}
+		wg.Wait()
+		*parents = append(*parents, hashes[:k]...)
 	}
 	if len(*parents) > 1000 {
 		*parents = slices.Clone((*parents)[len(*parents)-1000:])
 	}
 	return out
+}
+
+// genOne makes one transaction approving trunk and branch; it returns its
+// trytes and hash.
+func genOne(rng *rand.Rand, trunk, branch string) (string, string) {
+	var t [store.TxTrits]int8
+	for j := 0; j < 300; j++ {
+		t[j] = int8(rng.IntN(3)) - 1
+	}
+	for j := 6561; j < 6561+242; j++ {
+		t[j] = int8(rng.IntN(3)) - 1
+	}
+	ts, _ := trinary.IntToTrits(time.Now().Unix(), 27)
+	copy(t[6966:], ts)
+	b, _ := kerl.Hash(t[6561:7047])
+	copy(t[7047:], b[:])
+	_ = trinary.PutTrits(t[7290:7290+243], trunk)
+	_ = trinary.PutTrits(t[7533:7533+243], branch)
+	for {
+		for j := 7938; j < store.TxTrits; j++ {
+			t[j] = int8(rng.IntN(3)) - 1
+		}
+		h := curl.Hash(t[:], curl.Rounds81)
+		if tx.MeetsMWM(h[:], benchMWM) {
+			return trinary.MustTrytes(t[:]), trinary.MustTrytes(h[:])
+		}
+	}
 }
 
 // arrivals records when watched transactions reach one node.
@@ -143,6 +188,37 @@ type benchNode struct {
 	arr *arrivals
 	id  *gossip.Identity
 	ln  net.Listener
+	ms  *milestone.Tracker
+}
+
+// benchCoordinator is the milestone setup of the sync run.
+type benchCoordinator struct {
+	tree     *milestone.Tree
+	address  store.Hash
+	seedFile string
+	depth    int
+}
+
+// syncChunk is how many transactions the sync run's coordinator confirms per milestone.
+const syncChunk = 500
+
+func newBenchCoordinator(ctx context.Context, dir string, milestones int) (*benchCoordinator, error) {
+	const seed = "TANGLEGATE9BENCH9COORDINATOR9SEED"
+	s, err := sign.SeedTrits(seed)
+	if err != nil {
+		return nil, err
+	}
+	depth := max(4, bits.Len(uint(milestones+1)))
+	tr, err := milestone.BuildTree(ctx, s, depth, 1)
+	if err != nil {
+		return nil, fmt.Errorf("bench sync: build coordinator tree: %w", err)
+	}
+	f := filepath.Join(dir, "coordinator.seed")
+	if err := os.WriteFile(f, []byte(seed), 0o600); err != nil {
+		return nil, err
+	}
+	root := tr.Root()
+	return &benchCoordinator{tree: tr, address: store.HashFromTrits(root[:]), seedFile: f, depth: depth}, nil
 }
 
 func newBenchNode(dir string) (*benchNode, error) {
@@ -157,8 +233,9 @@ func newBenchNode(dir string) (*benchNode, error) {
 	return &benchNode{id: id, ln: ln}, nil
 }
 
-// start opens the store and runs the node and gossip with peers until ctx ends.
-func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, peers []*benchNode) error {
+// start opens the store and runs the node and gossip with peers until ctx
+// ends; with coo it also runs a milestone tracker (the coordinator when issue).
+func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, peers []*benchNode, coo *benchCoordinator, issue bool) error {
 	st, err := store.Open(filepath.Join(dir, "gateway.db"), store.Options{})
 	if err != nil {
 		return err
@@ -166,6 +243,9 @@ func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, p
 	b.st = st
 	b.n = node.NewNode(st, node.Config{MWM: benchMWM, IngestQueue: 16384}, nil)
 	gc := gossip.Config{Identity: b.id, MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, RetryAfter: 500 * time.Millisecond, RateTx: 100000}
+	if coo != nil {
+		gc.Coordinator = coo.address
+	}
 	for _, p := range peers {
 		if p != b {
 			gc.Peers = append(gc.Peers, gossip.PeerConfig{Address: p.ln.Addr().String(), Fingerprint: p.id.Fingerprint})
@@ -175,7 +255,22 @@ func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, p
 		return err
 	}
 	b.arr = &arrivals{g: b.g, seen: make(map[store.Hash]time.Time)}
-	b.n.SetBroadcaster(b.arr)
+	var bc node.Broadcaster = b.arr
+	if coo != nil {
+		cfg := milestone.Config{Address: coo.address, Depth: coo.depth, Security: 1, Interval: time.Hour}
+		if issue {
+			cfg.Issue, cfg.SeedFile, cfg.Tree = true, coo.seedFile, coo.tree
+		}
+		if b.ms, err = milestone.New(ctx, b.n, st.DB(), cfg, nil); err != nil {
+			return err
+		}
+		b.ms.SetRequester(b.g)
+		b.g.SetMilestones(b.ms)
+		b.n.SetLedger(b.ms)
+		bc = milestone.Fanout{b.arr, b.ms}
+		wg.Go(func() { _ = b.ms.Run(ctx) })
+	}
+	b.n.SetBroadcaster(bc)
 	wg.Go(func() { _ = b.n.Run(ctx) })
 	wg.Go(func() { _ = b.g.Serve(ctx, b.ln) })
 	return nil
@@ -202,7 +297,8 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 	var parents []string
 	n := rate * int(dur/time.Second)
 	load := genMWM(rng, n, &parents)
-	syncTxs := genMWM(rng, count, &parents)
+	var syncParents []string // the sync history starts afresh (on the null hash)
+	syncTxs := genMWM(rng, count, &syncParents)
 
 	// propagation across three nodes
 	ctx1, stop1 := context.WithCancel(ctx)
@@ -226,7 +322,7 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 		}
 	}
 	for i, b := range nodes {
-		if err := b.start(ctx1, &wg1, filepath.Join(dir, fmt.Sprint("p", i)), nodes); err != nil {
+		if err := b.start(ctx1, &wg1, filepath.Join(dir, fmt.Sprint("p", i)), nodes, nil, false); err != nil {
 			closeAll(nodes, stop1, &wg1)
 			return nil, err
 		}
@@ -296,7 +392,11 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 		res.PropagationP50, res.PropagationP99, res.PropagationMax = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1])
 	}
 
-	// sync: a holds count transactions, fresh b catches up
+	// sync: a, the coordinator, holds count transactions in milestones; fresh b catches up
+	coo, err := newBenchCoordinator(ctx, dir, (count+syncChunk-1)/syncChunk+1)
+	if err != nil {
+		return nil, err
+	}
 	ctx2, stop2 := context.WithCancel(ctx)
 	var wg2 sync.WaitGroup
 	pair := make([]*benchNode, 2)
@@ -308,39 +408,63 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 		}
 		pair[i] = b
 	}
-	if err := pair[0].start(ctx2, &wg2, filepath.Join(dir, "s0"), pair[:1]); err != nil {
+	src := pair[0]
+	if err := src.start(ctx2, &wg2, filepath.Join(dir, "s0"), pair[:1], coo, true); err != nil {
 		closeAll(pair, stop2, &wg2)
 		return nil, err
 	}
-	for i := 0; i < len(syncTxs); i += 500 {
-		if _, err := pair[0].n.Submit(ctx, syncTxs[i:min(i+500, len(syncTxs))]); err != nil {
+	for i := 0; i < len(syncTxs); i += syncChunk {
+		if _, err := src.n.Submit(ctx, syncTxs[i:min(i+syncChunk, len(syncTxs))]); err != nil {
+			closeAll(pair, stop2, &wg2)
+			return nil, err
+		}
+		if err := src.n.WaitSolidified(ctx); err != nil {
+			closeAll(pair, stop2, &wg2)
+			return nil, err
+		}
+		index, err := src.ms.Issue(ctx)
+		if err == nil {
+			err = waitUntil(ctx, time.Minute, "milestone confirmed", func() bool {
+				_, solid, _ := src.ms.Indexes()
+				return solid >= index
+			})
+		}
+		if err != nil {
 			closeAll(pair, stop2, &wg2)
 			return nil, err
 		}
 	}
-	if err := pair[0].n.WaitSolidified(ctx); err != nil {
+	total, err := src.st.Count()
+	if err != nil {
 		closeAll(pair, stop2, &wg2)
 		return nil, err
 	}
+	_, lastMS, _ := src.ms.Indexes()
+	res.SyncTxs, res.SyncMilestones = int(total), lastMS
 	if err := pair[0].g.AddPeer(pair[1].ln.Addr().String(), pair[1].id.Fingerprint); err != nil {
 		closeAll(pair, stop2, &wg2)
 		return nil, err
 	}
 	t0 := time.Now()
-	if err := pair[1].start(ctx2, &wg2, filepath.Join(dir, "s1"), pair[:1]); err != nil {
+	if err := pair[1].start(ctx2, &wg2, filepath.Join(dir, "s1"), pair[:1], coo, false); err != nil {
 		closeAll(pair, stop2, &wg2)
 		return nil, err
 	}
 	err = waitUntil(ctx, 30*time.Minute, "fresh node synced", func() bool {
 		c, _ := pair[1].st.Count()
-		return c >= uint64(count)
+		_, solid, _ := pair[1].ms.Indexes()
+		return c >= total && solid >= lastMS
 	})
 	took := time.Since(t0)
+	res.SyncTxRequests, res.SyncConeReqs = pair[1].g.SyncStats()
+	cs := pair[1].st.CommitStats()
+	res.SyncCommits, res.SyncCommitSeconds = cs.Commits, cs.CommitTime.Seconds()
+	res.SyncMerges, res.SyncMergeSeconds = cs.Merges, cs.MergeTime.Seconds()
 	closeAll(pair, stop2, &wg2)
 	if err != nil {
 		return nil, err
 	}
 	res.SyncSeconds = took.Seconds()
-	res.SyncTxPerSecond = float64(count) / took.Seconds()
+	res.SyncTxPerSecond = float64(total) / took.Seconds()
 	return res, nil
 }

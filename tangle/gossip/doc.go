@@ -15,19 +15,34 @@
 // [Gossip] implements node.Broadcaster (new transactions are flooded to
 // every peer except their origin) and api.Neighbors (addNeighbors with a
 // fingerprint, removeNeighbors, getNeighbors). Received transactions are
-// hashed once to deduplicate them and to learn their parents; missing
-// parents go to a request queue (lower milestone index first, retried on
-// another peer, bounded). Heartbeats announce the solid and pruned milestone
-// indexes; a peer ahead of us is asked for the milestones we lack, a window
-// at a time, and on every new connection both sides offer their tips, which
-// heals partitions. Inbound transactions are rate limited per peer by
-// slowing the reader (TCP backpressure), outbound queues are bounded and
-// drop when full.
+// deduplicated by their bytes, then Curl-hashed 64 at a time (the node
+// takes the hash and does not hash again); missing parents go to a request
+// queue (lower milestone index first, sent to a peer whose heartbeat covers
+// that index, retried, bounded by Config.MaxPending). On every new
+// connection both sides offer their tips, which heals partitions. Inbound
+// transactions are rate limited per peer by slowing the reader (TCP
+// backpressure), outbound queues are bounded and drop when full.
+//
+// # Sync
+//
+// Heartbeats announce the solid and pruned milestone indexes. While a peer
+// is ahead of our latest solid milestone, warp sync (spec 2.7) works on a
+// window of Config.SyncWindow milestones above it: a peer that negotiated
+// the Tanglegate extensions (handshake feature bit 4) is asked for each
+// milestone's whole cone with one [TypeConeRequest] (at most 16 in
+// flight; it streams the cone parents first, milestone tail last, then a
+// [TypeConeEnd]); other peers, or a cone that is refused or stalls, get a
+// milestone request, and the walker then requests the missing part of the
+// cone transaction by transaction, many milestones at once. Cone walks stop at solid
+// transactions and solid entry points, and while we are not synced the
+// parents of transactions we did not ask for are not requested (nor are
+// they relayed): warp sync does not walk into history below a snapshot.
 //
 // [Gossip.Run] owns all connections and returns after they have closed.
 //
 // # Caveats
 //
-// Received transactions are Curl-hashed here and again by the node.
-// Pins added at run time are not persisted (the config file is the source).
+// TypeConeRequest and TypeConeEnd are our extension (not in the spec's
+// message list yet): they are only sent to peers that announce feature bit
+// 4, which Hornet never does. Config.NoExtensions turns them off. Pins added at run time are not persisted (the config file is the source).
 package gossip

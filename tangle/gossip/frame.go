@@ -17,6 +17,16 @@ const (
 	TypeTransaction      byte = 4
 	TypeTxRequest        byte = 5
 	TypeHeartbeat        byte = 6
+	// TypeConeRequest (Tanglegate extension, only to peers that negotiated
+	// the extensions feature bit) asks for the past cone a milestone
+	// confirmed: uint32 BE milestone index. The reply is a Transaction
+	// message for every transaction of that cone, parents before the
+	// transactions approving them, the milestone tail last.
+	TypeConeRequest byte = 7
+	// TypeConeEnd (Tanglegate extension) ends the reply to a cone request:
+	// uint32 BE milestone index, uint32 BE transactions sent (0: the cone
+	// cannot be served).
+	TypeConeEnd byte = 8
 )
 
 // Frame sizes.
@@ -39,6 +49,8 @@ var limits = map[byte][2]int{
 	TypeTransaction:      {MinTxPayload, store.TxBytes},
 	TypeTxRequest:        {store.HashBytes, store.HashBytes},
 	TypeHeartbeat:        {8, 8},
+	TypeConeRequest:      {4, 4},
+	TypeConeEnd:          {8, 8},
 }
 
 // ErrFrame is wrapped by every framing error; a peer that causes one is

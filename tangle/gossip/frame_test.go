@@ -50,6 +50,7 @@ func TestDecodeFramesNamesTheField(t *testing.T) {
 		{"length above max", "length", []byte{gossip.TypeHeartbeat, 0, 9}},
 		{"payload cut", "payload", []byte{gossip.TypeHeartbeat, 0, 8, 1}},
 		{"header cut", "header", []byte{gossip.TypeHeartbeat}},
+		{"cone request too long", "length", []byte{gossip.TypeConeRequest, 0, 5, 0, 0, 0, 0, 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +87,9 @@ func FuzzFrame(f *testing.F) {
 	f.Add(gossip.AppendFrame(nil, gossip.TypeHeartbeat, make([]byte, 8)))
 	f.Add(gossip.AppendFrame(nil, gossip.TypeTransaction, gossip.CompressTx(sampleRaw(f))))
 	f.Add(gossip.AppendFrame(nil, gossip.TypeTxRequest, make([]byte, 49)))
+	f.Add(gossip.AppendFrame(nil, gossip.TypeConeRequest, []byte{0, 0, 0, 7}))
+	f.Add(gossip.AppendFrame(nil, gossip.TypeConeEnd, []byte{0, 0, 0, 7, 0, 0, 1, 0}))
+	f.Add(gossip.AppendFrame(nil, gossip.TypeMilestoneRequest, []byte{0, 0, 0, 7}))
 	f.Add([]byte{gossip.TypeTransaction, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		frames, err := gossip.DecodeFrames(b)

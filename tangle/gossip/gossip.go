@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tanglegate/gateway/tangle/api"
@@ -58,8 +59,16 @@ type Config struct {
 	BanFor time.Duration
 	// RetryAfter re-sends an unanswered transaction request (default 1 s).
 	RetryAfter time.Duration
-	// SyncWindow is how many milestones ahead are requested at once (default 200).
+	// SyncWindow is how many milestones above our latest solid one are
+	// requested and have their cones fetched at once (default 200).
 	SyncWindow uint32
+	// NoExtensions announces no Tanglegate protocol extensions (bulk cone
+	// transfer, spec 2.10 bit 4): milestone cones are then fetched one
+	// transaction request at a time, as Hornet does.
+	NoExtensions bool
+	// MaxPending bounds the outstanding transaction requests (default 50000);
+	// warp sync starts no new milestone cone while half of it is in use.
+	MaxPending int
 }
 
 func (c *Config) withDefaults(mwm int) {
@@ -86,6 +95,9 @@ func (c *Config) withDefaults(mwm int) {
 	if c.SyncWindow == 0 {
 		c.SyncWindow = 200
 	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = 50000
+	}
 }
 
 // Milestones is what gossip needs from the milestone tracker: heartbeats,
@@ -111,9 +123,14 @@ type Gossip struct {
 	runCtx     context.Context
 	wg         *sync.WaitGroup
 
-	seen *seenCache
-	req  *requester
-	ms   *msRequests
+	seen     *seenCache
+	payloads *payloadCache
+	req      *requester
+	ms       *msRequests
+	walk     *walker
+
+	txRequests, coneRequests atomic.Uint64
+	received                 atomic.Uint64 // new transactions from peers
 }
 
 var (
@@ -130,8 +147,9 @@ func New(n *node.Node, cfg Config, log *slog.Logger) (*Gossip, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gossip{n: n, cfg: cfg, log: log, peers: make(map[string]*peer), seen: newSeenCache(1 << 15), ms: newMSRequests()}
+	g := &Gossip{n: n, cfg: cfg, log: log, peers: make(map[string]*peer), seen: newSeenCache(1 << 15), payloads: newPayloadCache(1 << 15), ms: newMSRequests()}
 	g.req = newRequester(g)
+	g.walk = newWalker(g)
 	for i, p := range cfg.Peers {
 		if _, err := g.addPeer(p.Address, p.Fingerprint, true); err != nil {
 			return nil, fmt.Errorf("peers[%d]: %w", i, err)
@@ -236,6 +254,7 @@ func (g *Gossip) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { g.accept(ctx, ln) })
 	}
 	wg.Go(func() { g.req.run(ctx) })
+	wg.Go(func() { g.walk.run(ctx) })
 	wg.Go(func() { g.heartbeats(ctx) })
 	<-ctx.Done()
 	g.mu.Lock()
@@ -280,11 +299,34 @@ func (g *Gossip) Broadcast(t *store.Tx) {
 	}
 }
 
-// Request asks peers for missing transactions (e.g. a milestone's parents),
-// retrying until they arrive.
+// Request asks peers for the missing part of the past cones of hs (e.g. a
+// milestone's parents), retrying until it arrives. Milestones beyond the
+// warp-sync window are left for later: their cones are walked when the
+// window reaches them.
 func (g *Gossip) Request(hs []store.Hash, msIndex uint32) {
+	if m := g.milestoneSource(); m != nil && msIndex != 0 {
+		_, solid, _ := m.Indexes()
+		if msIndex > solid+g.cfg.SyncWindow {
+			return
+		}
+		switch g.walk.coneState(msIndex) {
+		case coneAsked:
+			return // on its way
+		case coneNone:
+			if msIndex > solid+1 && len(extConns(g.conns())) > 0 {
+				return // warp sync asks for the whole cone
+			}
+		}
+	}
 	for _, h := range hs {
-		g.req.need(h, msIndex, true)
+		if g.isEntryPoint(h) || g.req.isPending(h, msIndex) {
+			continue
+		}
+		if g.stored(h) {
+			g.walk.push(h, msIndex)
+		} else {
+			g.req.need(h, msIndex, true)
+		}
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/tanglegate/gateway/tangle/api"
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/store"
-	"github.com/tanglegate/gateway/tangle/tx"
 )
 
 // peer is one pinned peer, connected or not.
@@ -163,6 +162,9 @@ type conn struct {
 	once     sync.Once
 
 	solid, pruned atomic.Uint32 // from the peer's last heartbeat
+	ext           bool          // Tanglegate extensions negotiated (cone requests)
+	coning        atomic.Int32  // our cone requests to this peer not yet ended
+	cones         chan uint32   // cone requests to serve
 }
 
 func (c *conn) close() { c.once.Do(func() { close(c.done); c.tc.Close() }) }
@@ -223,10 +225,13 @@ func (g *Gossip) handle(ctx context.Context, raw net.Conn, want *peer) (err erro
 	if p == nil || banned || (want != nil && p != want) {
 		return fmt.Errorf("peer %s refused (unpinned or backed off)", fp)
 	}
-	c := &conn{g: g, p: p, tc: tc, outbound: want != nil, out: make(chan []byte, g.cfg.SendQueue), done: make(chan struct{})}
+	c := &conn{g: g, p: p, tc: tc, outbound: want != nil, out: make(chan []byte, g.cfg.SendQueue), done: make(chan struct{}), cones: make(chan uint32, maxConeQueue)}
 	defer c.close()
 	// handshake messages
 	hs := handshake{Port: g.cfg.Port, TimeMs: uint64(time.Now().UnixMilli()), Coordinator: g.cfg.Coordinator, MWM: uint8(g.cfg.MWM), Features: featureSTING}
+	if !g.cfg.NoExtensions {
+		hs.Features |= featureExt
+	}
 	if _, err := tc.Write(AppendFrame(nil, TypeHandshake, hs.encode())); err != nil {
 		return fmt.Errorf("send handshake: %w", err)
 	}
@@ -250,6 +255,7 @@ func (g *Gossip) handle(ctx context.Context, raw net.Conn, want *peer) (err erro
 	case theirs.Features&featureSTING == 0:
 		return errors.New("handshake: peer does not support STING messages")
 	}
+	c.ext = theirs.Features&hs.Features&featureExt != 0 // negotiated: both announce it
 	if d := time.Since(time.UnixMilli(int64(theirs.TimeMs))); d > 5*time.Minute || d < -5*time.Minute {
 		g.log.Warn("peer clock differs", "peer", fp, "skew", d)
 	}
@@ -265,6 +271,7 @@ func (g *Gossip) handle(ctx context.Context, raw net.Conn, want *peer) (err erro
 	g.sendTips(c)
 	var wg sync.WaitGroup
 	wg.Go(func() { c.writeLoop() })
+	wg.Go(func() { c.coneLoop() })
 	defer wg.Wait()
 	defer c.close()
 	err = c.readLoop(buf)
@@ -368,7 +375,11 @@ func (c *conn) readLoop(buf []byte) (err error) {
 	rate := float64(g.cfg.RateTx)
 	tokens, last := rate, time.Now()
 	r := bufio.NewReaderSize(c.tc, 64<<10)
+	in := newInbound()
 	for {
+		if r.Buffered() == 0 && in.len() > 0 {
+			c.onTransactions(in) // nothing more to read right now
+		}
 		_ = c.tc.SetReadDeadline(time.Now().Add(g.cfg.IdleTimeout))
 		f, err := ReadFrame(r, buf)
 		if err != nil {
@@ -380,6 +391,7 @@ func (c *conn) readLoop(buf []byte) (err error) {
 			tokens = min(rate, tokens+now.Sub(last).Seconds()*rate)
 			last = now
 			if tokens < 1 {
+				c.onTransactions(in)
 				wait := time.Duration((1 - tokens) / rate * float64(time.Second))
 				select {
 				case <-c.done:
@@ -389,8 +401,11 @@ func (c *conn) readLoop(buf []byte) (err error) {
 				tokens = 1
 			}
 			tokens--
-			if err := c.onTransaction(f.Payload); err != nil {
+			if err := in.add(c, f.Payload); err != nil {
 				return err
+			}
+			if in.len() >= curl.BatchLanes {
+				c.onTransactions(in)
 			}
 		case TypeTxRequest:
 			var h store.Hash
@@ -401,61 +416,59 @@ func (c *conn) readLoop(buf []byte) (err error) {
 			}
 		case TypeMilestoneRequest:
 			c.onMilestoneRequest(binary.BigEndian.Uint32(f.Payload))
+		case TypeConeEnd:
+			c.onTransactions(in) // the cone's transactions first
+			c.coning.Add(-1)
+			g.walk.coneEnd(binary.BigEndian.Uint32(f.Payload), binary.BigEndian.Uint32(f.Payload[4:]))
+		case TypeConeRequest:
+			select {
+			case c.cones <- binary.BigEndian.Uint32(f.Payload):
+			default: // too many queued: the peer asks again or walks the cone
+			}
 		case TypeHeartbeat:
 			c.solid.Store(binary.BigEndian.Uint32(f.Payload[0:]))
 			c.pruned.Store(binary.BigEndian.Uint32(f.Payload[4:]))
-			g.syncFrom(c)
+			g.walk.poke()
 		case TypeHandshake:
 			return fmt.Errorf("%w: type: second handshake", ErrFrame)
 		}
 	}
 }
 
-func (c *conn) onTransaction(payload []byte) error {
-	g := c.g
-	raw, err := ExpandTx(payload)
-	if err != nil {
-		return err
+// walkParent continues a milestone cone walk at p: a missing p is
+// requested at once, a stored one is walked by the walker.
+func (g *Gossip) walkParent(p store.Hash, ms uint32) {
+	if g.isEntryPoint(p) || g.req.isPending(p, ms) {
+		return
 	}
-	trits := make([]int8, store.TxTrits)
-	if err := store.UnpackTx(trits, raw); err != nil {
-		return fmt.Errorf("%w: transaction: %w", ErrFrame, err)
+	if !g.seen.has(p) && !g.stored(p) {
+		g.req.need(p, ms, false)
+		return
 	}
-	c.p.all.Add(1)
-	hash := curl.Hash(trits, curl.Rounds81)
-	h := store.HashFromTrits(hash[:])
-	if !tx.MeetsMWM(hash[:], g.cfg.MWM) {
-		c.p.invalid.Add(1)
-		return nil
-	}
-	requested, ms := g.req.received(h)
-	if !g.seen.add(h, c.p, requested) {
-		return nil // already received from someone
-	}
-	c.p.fresh.Add(1)
-	if !g.ingest(c, trits) {
-		g.seen.forget(h)
-		return nil
-	}
-	g.req.need(store.HashFromTrits(trits[7290:7533]), ms, false)
-	g.req.need(store.HashFromTrits(trits[7533:7776]), ms, false)
-	return nil
+	g.walk.push(p, ms)
 }
 
 // ingest hands trits to the node, waiting (backpressure on the peer) while
-// the node's queue is full, for at most two seconds.
-func (g *Gossip) ingest(c *conn, trits []int8) bool {
-	if g.n.Ingest(trits) {
+// the node's queue is full: for at most two seconds, or, for what we asked
+// for (sync), up to a quarter of the idle timeout, since a dropped one must
+// be asked for again.
+func (g *Gossip) ingest(c *conn, trits []int8, hash *[curl.HashTrits]int8, asked bool) bool {
+	hash = new(*hash) // the batch reuses its hash array
+	if g.n.IngestHashed(trits, hash) {
 		return true
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	wait := 2 * time.Second
+	if asked {
+		wait = max(wait, g.cfg.IdleTimeout/4)
+	}
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		select {
 		case <-c.done:
 			return false
 		case <-time.After(2 * time.Millisecond):
 		}
-		if g.n.Ingest(trits) {
+		if g.n.IngestHashed(trits, hash) {
 			return true
 		}
 	}
@@ -492,19 +505,6 @@ func (c *conn) onMilestoneRequest(index uint32) {
 			return
 		}
 		c.send(AppendFrame(nil, TypeTransaction, CompressTx(bt.Raw)), false)
-	}
-}
-
-// syncFrom requests the milestones a peer has and we lack, a window at a time.
-func (g *Gossip) syncFrom(c *conn) {
-	latest, _, _ := g.indexes()
-	peerSolid := c.solid.Load()
-	if peerSolid <= latest {
-		return
-	}
-	end := min(peerSolid, latest+g.cfg.SyncWindow)
-	for _, i := range g.ms.due(latest+1, end, g.cfg.RetryAfter*3) {
-		c.send(msRequestFrame(i), false)
 	}
 }
 

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -90,10 +91,7 @@ type reqItem struct {
 	queued bool
 }
 
-const (
-	maxPending = 200000
-	maxTries   = 8
-)
+const maxTries = 8
 
 func newRequester(g *Gossip) *requester {
 	return &requester{g: g, pending: make(map[store.Hash]*reqItem), wake: make(chan struct{}, 1)}
@@ -121,7 +119,7 @@ func (r *requester) need(h store.Hash, ms uint32, keep bool) {
 		return
 	}
 	r.mu.Lock()
-	if _, ok := r.pending[h]; ok || (len(r.pending) >= maxPending && !keep) {
+	if _, ok := r.pending[h]; ok || len(r.pending) >= r.g.cfg.MaxPending { // full: asked again later
 		r.mu.Unlock()
 		return
 	}
@@ -132,6 +130,18 @@ func (r *requester) need(h store.Hash, ms uint32, keep bool) {
 	case r.wake <- struct{}{}:
 	default:
 	}
+}
+
+// isPending reports whether h is requested already, raising its priority
+// to ms.
+func (r *requester) isPending(h store.Hash, ms uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	it, ok := r.pending[h]
+	if ok && ms != 0 && (it.ms == 0 || ms < it.ms) {
+		it.ms = ms
+	}
+	return ok
 }
 
 // received reports whether h was requested (and at which milestone
@@ -152,6 +162,12 @@ func (g *Gossip) Pending() int {
 	g.req.mu.Lock()
 	defer g.req.mu.Unlock()
 	return len(g.req.pending)
+}
+
+// SyncStats returns how many transaction requests and milestone cone
+// requests were sent since New.
+func (g *Gossip) SyncStats() (txRequests, coneRequests uint64) {
+	return g.txRequests.Load(), g.coneRequests.Load()
 }
 
 func (r *requester) run(ctx context.Context) {
@@ -186,31 +202,38 @@ func (r *requester) drain() {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		ma, mb := uint32(0), uint32(0)
-		if items[a] != nil {
-			ma = items[a].ms
+	prio := func(it *reqItem) int64 { // lower milestone first; unknown (0) last
+		if it == nil || it.ms == 0 {
+			return 1 << 32
 		}
-		if items[b] != nil {
-			mb = items[b].ms
-		}
-		return int(int64(ma) - int64(mb))
-	})
+		return int64(it.ms)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(prio(items[a]), prio(items[b])) })
 	now := time.Now()
 	for _, i := range idx {
 		h := q[i]
 		r.mu.Lock()
 		it, ok := r.pending[h]
+		var ms uint32
 		if ok {
 			it.queued, it.sent = false, now
 			it.tries++
+			ms = it.ms
 		}
 		r.mu.Unlock()
 		if !ok || len(conns) == 0 {
 			continue
 		}
 		r.rr++
-		conns[r.rr%len(conns)].send(AppendFrame(nil, TypeTxRequest, h[:]), true)
+		c := conns[r.rr%len(conns)]
+		if ms != 0 {
+			if p := pickConn(conns, ms, r.rr); p != nil { // a peer with data for it (spec 2.5)
+				c = p
+			}
+		}
+		if c.send(AppendFrame(nil, TypeTxRequest, h[:]), true) {
+			r.g.txRequests.Add(1)
+		}
 	}
 }
 
@@ -248,18 +271,22 @@ type msRequests struct {
 
 func newMSRequests() *msRequests { return &msRequests{sent: make(map[uint32]time.Time)} }
 
-// due returns the indexes in [from, to] not requested within every.
-func (m *msRequests) due(from, to uint32, every time.Duration) []uint32 {
+// dueList returns the indexes of is (ascending) not requested within
+// every, and forgets requests below the first.
+func (m *msRequests) dueList(is []uint32, every time.Duration) []uint32 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(is) == 0 {
+		return nil
+	}
 	now := time.Now()
 	for i := range m.sent {
-		if i < from {
+		if i < is[0] {
 			delete(m.sent, i)
 		}
 	}
 	var out []uint32
-	for i := from; i <= to && i >= from; i++ {
+	for _, i := range is {
 		if t, ok := m.sent[i]; ok && now.Sub(t) < every {
 			continue
 		}

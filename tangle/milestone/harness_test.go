@@ -26,6 +26,7 @@ type network struct {
 	seedFile string
 	address  store.Hash
 	genesis  map[store.Hash]uint64
+	gossip   func(c *gossip.Config) // tweaks every member's gossip config
 }
 
 var treeOnce = sync.OnceValues(func() (*milestone.Tree, error) {
@@ -60,7 +61,7 @@ func (nw *network) start(t testing.TB, p *gossiptest.Peer, peers []*gossiptest.P
 	t.Helper()
 	m := &member{}
 	r := gossiptest.Start(t, p, gossiptest.Options{
-		MWM: testMWM, Coordinator: nw.address, Peers: peers,
+		MWM: testMWM, Coordinator: nw.address, Peers: peers, Gossip: nw.gossip,
 		Setup: func(n *node.Node, g *gossip.Gossip, db *store.Bolt) []func(context.Context) error {
 			cfg := milestone.Config{Address: nw.address, Issue: coordinator, Depth: testDepth, Security: 1, Interval: 150 * time.Millisecond, Genesis: nw.genesis}
 			if coordinator {

@@ -63,6 +63,7 @@ type Stats struct {
 
 type ingestItem struct {
 	trits []int8
+	hash  *[curl.HashTrits]int8 // set when the caller hashed already
 }
 
 // NewNode returns a node over s, which it borrows: the caller closes s after
@@ -137,6 +138,19 @@ func (n *Node) Ingest(trits []int8) bool {
 	}
 }
 
+// IngestHashed is [Node.Ingest] for a transaction whose Curl-P-81 hash the
+// caller (gossip, which needs it to deduplicate) computed already; it is
+// not hashed again.
+func (n *Node) IngestHashed(trits []int8, hash *[curl.HashTrits]int8) bool {
+	select {
+	case n.ingest <- ingestItem{trits: trits, hash: hash}:
+		return true
+	default:
+		n.stats.Dropped.Add(1)
+		return false
+	}
+}
+
 func (n *Node) ingestWorker(ctx context.Context) {
 	const batchMax = 64
 	items := make([]ingestItem, 0, batchMax)
@@ -158,7 +172,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 			}
 		}
 		n.cpu <- struct{}{}
-		var valid []*prepared
+		var valid, unhashed []*prepared
 		for _, it := range items {
 			p, err := n.decodeTrits(it.trits)
 			if err != nil {
@@ -166,8 +180,13 @@ func (n *Node) ingestWorker(ctx context.Context) {
 				continue
 			}
 			valid = append(valid, p)
+			if it.hash != nil {
+				p.hash = *it.hash
+			} else {
+				unhashed = append(unhashed, p)
+			}
 		}
-		hashAll(valid, 1)
+		hashAll(unhashed, 1)
 		var ok []*prepared
 		for _, p := range valid {
 			if err := n.checkHashed(p); err != nil {

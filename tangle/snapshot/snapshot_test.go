@@ -133,8 +133,10 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	if err != nil || bal[0] != 1000 {
 		t.Errorf("fresh node balance %v, %v; want 1000 from the snapshot", bal, err)
 	}
-	// Known limitation (tangle/README.md): the fresh node may still fetch
-	// history below its snapshot from a permanode peer when it asks for the
-	// parents of transactions it is offered; that costs bandwidth, not
-	// correctness, so it is not asserted here.
+	// Known limitation (tangle/README.md): warp sync itself stops at the
+	// snapshot (cones end at the milestone that confirmed them, walks at
+	// solid entry points), but a transaction attached after the snapshot to
+	// one confirmed below it that is no entry point (a tip the node's tip
+	// pool still offered) makes the fresh node fetch that one and its
+	// ancestry, which it needs for solidity; so it is not asserted here.
 }

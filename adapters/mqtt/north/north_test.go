@@ -184,6 +184,12 @@ func storeAndForward(t *testing.T, b broker, cfg Config, sub func() *subscriber)
 		last = msgs[len(msgs)-1]
 		return last.Seq >= uint64(total)
 	})
+	// The subscriber has everything; the publisher's store empties once the
+	// broker's acknowledgements of the last messages are in.
+	waitUntil(t, "the store to drain", 30*time.Second, func() bool {
+		st, err := p.Stats()
+		return err == nil && st.Pending == 0
+	})
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v", err)

@@ -12,7 +12,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,8 +233,10 @@ func unknownPoint(p PointRef, pts Points) error {
 
 // suggestion formats config.Suggest's "did you mean" hint, or "".
 func suggestion(got string, options []string) string {
-	sort.Strings(options) // ties go to the first in order, whatever map order built the list
-	if best := config.Suggest(got, options); best != "" {
+	// Ties go to the first in order, whatever map order built the list; sort
+	// a copy, since options may be shared (the severities).
+	sorted := slices.Sorted(slices.Values(options))
+	if best := config.Suggest(got, sorted); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""

@@ -171,20 +171,29 @@ const genRound = 512
 func genTx(i int, trunk, branch string, t *[store.TxTrits]int8) {
 	rng := rand.New(rand.NewPCG(benchSeed, uint64(i)))
 	clear(t[:])
-	for j := 0; j < 300; j++ { // message
-		t[j] = int8(rng.IntN(3)) - 1
-	}
-	for j := 6561; j < 6561+243; j++ { // address
-		t[j] = int8(rng.IntN(3)) - 1
-	}
+	fillBenchTx(rng, t, 243, trunk, branch)
+	randomTrits(rng, t[7938:]) // nonce region
+}
+
+// fillBenchTx writes the fields of a zero-value one-transaction bundle into
+// t (zeroed): a random 300-trit message and a random address of
+// addressTrits trits, the current timestamp, the bundle hash, trunk and
+// branch. The callers fill the nonce region (their own search or random).
+func fillBenchTx(rng *rand.Rand, t *[store.TxTrits]int8, addressTrits int, trunk, branch string) {
+	randomTrits(rng, t[:300])                   // message
+	randomTrits(rng, t[6561:6561+addressTrits]) // address
 	ts, _ := trinary.IntToTrits(time.Now().Unix(), 27)
 	copy(t[6966:], ts)
 	b, _ := kerl.Hash(t[6561:7047])
 	copy(t[7047:], b[:])
 	_ = trinary.PutTrits(t[7290:7290+243], trunk)
 	_ = trinary.PutTrits(t[7533:7533+243], branch)
-	for j := 7938; j < store.TxTrits; j++ {
-		t[j] = int8(rng.IntN(3)) - 1
+}
+
+// randomTrits fills ts with uniformly random trits from rng.
+func randomTrits(rng *rand.Rand, ts []int8) {
+	for j := range ts {
+		ts[j] = int8(rng.IntN(3)) - 1
 	}
 }
 

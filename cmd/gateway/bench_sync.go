@@ -20,7 +20,6 @@ import (
 
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/gossip"
-	"github.com/tanglegate/gateway/tangle/kerl"
 	"github.com/tanglegate/gateway/tangle/milestone"
 	"github.com/tanglegate/gateway/tangle/node"
 	"github.com/tanglegate/gateway/tangle/sign"
@@ -144,22 +143,9 @@ func genMWM(rng *rand.Rand, n int, parents *[]string) []string {
 // trytes and hash.
 func genOne(rng *rand.Rand, trunk, branch string) (string, string) {
 	var t [store.TxTrits]int8
-	for j := 0; j < 300; j++ {
-		t[j] = int8(rng.IntN(3)) - 1
-	}
-	for j := 6561; j < 6561+242; j++ {
-		t[j] = int8(rng.IntN(3)) - 1
-	}
-	ts, _ := trinary.IntToTrits(time.Now().Unix(), 27)
-	copy(t[6966:], ts)
-	b, _ := kerl.Hash(t[6561:7047])
-	copy(t[7047:], b[:])
-	_ = trinary.PutTrits(t[7290:7290+243], trunk)
-	_ = trinary.PutTrits(t[7533:7533+243], branch)
+	fillBenchTx(rng, &t, 242, trunk, branch)
 	for {
-		for j := 7938; j < store.TxTrits; j++ {
-			t[j] = int8(rng.IntN(3)) - 1
-		}
+		randomTrits(rng, t[7938:]) // nonce region: random until the hash meets the MWM
 		h := curl.Hash(t[:], curl.Rounds81)
 		if tx.MeetsMWM(h[:], benchMWM) {
 			return trinary.MustTrytes(t[:]), trinary.MustTrytes(h[:])

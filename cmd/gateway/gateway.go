@@ -55,7 +55,8 @@ type gateway struct {
 	queue    queue          // where signed bundles go: the outbox
 	outbox   *outbox.Outbox // durable: PoW, store, broadcast, confirm, reattach
 	tel      *telemetryRuntime
-	gossip   *gossip.Gossip // nil without peers (guarded by mu)
+	gossip   *gossip.Gossip   // nil without peers (guarded by mu)
+	peerID   *gossip.Identity // peering key pair (<state_dir>/tls), loaded once by openLedger
 	ms       *milestone.Tracker
 	snap     *snapshot.Manager
 

@@ -66,11 +66,10 @@ func (g *gateway) openLedger(ctx context.Context, cfg *config.Config, log *slog.
 	}
 	// The snapshot file is signed with the peering key, so that a gateway
 	// bootstrapping from it can pin who exported it.
-	id, err := gossip.LoadOrCreateIdentity(peeringDir(cfg.Gateway.StateDir))
-	if err != nil {
+	if g.peerID, err = gossip.LoadOrCreateIdentity(peeringDir(cfg.Gateway.StateDir)); err != nil {
 		return err
 	}
-	if k, ok := id.Cert.PrivateKey.(ed25519.PrivateKey); ok {
+	if k, ok := g.peerID.Cert.PrivateKey.(ed25519.PrivateKey); ok {
 		sc.Key = k
 	}
 	if g.snap, err = snapshot.New(g.store.DB(), g.store, g.ms, sc, log.With("component", "snapshot")); err != nil {

@@ -26,11 +26,7 @@ func (g *gateway) startPeering(ctx context.Context, eg *errgroup.Group) error {
 	if len(cfg.Node.Peers) == 0 {
 		return nil
 	}
-	id, err := gossip.LoadOrCreateIdentity(peeringDir(cfg.Gateway.StateDir))
-	if err != nil {
-		return err
-	}
-	gc := gossip.Config{Listen: cfg.Node.Peering, Identity: id, MWM: cfg.Node.MWM}
+	gc := gossip.Config{Listen: cfg.Node.Peering, Identity: g.peerID, MWM: cfg.Node.MWM}
 	for _, p := range cfg.Node.Peers {
 		gc.Peers = append(gc.Peers, gossip.PeerConfig{Address: p.Address, Fingerprint: p.Fingerprint})
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/tanglegate/gateway/identity"
 )
 
 // The status page on the metrics listener (default 127.0.0.1:9311): what a
@@ -108,16 +110,10 @@ func (g *gateway) status() gatewayStatus {
 	st.Node.PeersConfigured = len(cfg.Node.Peers)
 	st.Outbox = outboxStatus{Queued: g.outbox.Len(), Attached: g.outbox.Stats().Attached}
 
-	ids := map[string]struct {
-		id   string
-		msgs int
-	}{}
+	ids := map[string]identity.Record{}
 	if recs, err := g.ids.List(); err == nil {
 		for _, r := range recs {
-			ids[r.Device] = struct {
-				id   string
-				msgs int
-			}{r.ID, r.Messages}
+			ids[r.Device] = r
 		}
 	}
 	health := g.devices.Health()
@@ -127,7 +123,7 @@ func (g *gateway) status() gatewayStatus {
 			ds.State, ds.Since, ds.LastError, ds.Failures = h.State.String(), ago(h.Since), h.LastError, h.Failures
 		}
 		if id, ok := ids[d.Name]; ok {
-			ds.Identity, ds.Messages = id.id, id.msgs
+			ds.Identity, ds.Messages = id.ID, id.Messages
 		}
 		st.Devices = append(st.Devices, ds)
 	}

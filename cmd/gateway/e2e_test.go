@@ -70,29 +70,11 @@ func gatewayBinary(t testing.TB) string {
 	return e2eBin.path
 }
 
-// syncBuffer is a bytes.Buffer safe for the child's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // gwProc is one `tanglegate run` child process.
 type gwProc struct {
 	t    testing.TB
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *testkit.SyncBuffer
 	done chan struct{}
 	err  error // Wait's result, once done is closed
 }
@@ -100,7 +82,7 @@ type gwProc struct {
 // startGatewayProc starts `tanglegate run --config cfg` and kills it at the end of the test.
 func startGatewayProc(t testing.TB, bin, cfg string) *gwProc {
 	t.Helper()
-	p := &gwProc{t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &gwProc{t: t, log: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "run", "--config", cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {

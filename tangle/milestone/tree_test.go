@@ -1,39 +1,20 @@
 package milestone_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/milestone"
 	"github.com/tanglegate/gateway/tangle/node"
 	"github.com/tanglegate/gateway/tangle/sign"
 	"github.com/tanglegate/gateway/tangle/store"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestCoordinatorBuildsItsTreeInTheBackgroundAndCachesIt(t *testing.T) {
 	t.Parallel()
@@ -49,7 +30,7 @@ func TestCoordinatorBuildsItsTreeInTheBackgroundAndCachesIt(t *testing.T) {
 	defer s.Close()
 	n := node.NewNode(s, node.Config{MWM: testMWM}, nil)
 	cfg := milestone.Config{Issue: true, SeedFile: seedFile, Depth: 5, Security: 1, Interval: time.Hour}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	tr, err := milestone.New(t.Context(), n, s.DB(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -29,8 +30,15 @@ import (
 
 const goNamespace = "urn:tanglegate:gotest"
 
-// goServer is a gopcua server in this process with Basic256Sha256 endpoints,
-// a Temp variable that the test moves and a writable Setpoint.
+// goServer is a gopcua server in this process with endpoints for every
+// policy the adapter supports, user/password identities, a Temp variable that
+// the test moves and a writable Setpoint.
+//
+// Secure channels go through shim (see [testkit.OPCUAShim]): gopcua v0.8.0's
+// server cannot read an encrypted OpenSecureChannel request (gopcua/opcua#815,
+// fixed after v0.8.0 by #817), so the shim decrypts that one message for it;
+// everything after it is end to end. The server also lists the shim's URL
+// among its endpoints. Policy None works directly (url).
 //
 // gopcua builds the standard address space in server.New (15-20 s under the
 // race detector), so the server of the next start is built in the
@@ -38,7 +46,8 @@ const goNamespace = "urn:tanglegate:gotest"
 type goServer struct {
 	t        testing.TB
 	port     int
-	url      string
+	url      string // the server itself: policy None works directly
+	shim     *testkit.OPCUAShim
 	certDER  []byte
 	key      *rsa.PrivateKey
 	spare    chan *builtServer // the next server, being built
@@ -47,6 +56,8 @@ type goServer struct {
 	mu       sync.Mutex
 	cur      *builtServer
 	tempBits atomic.Uint64 // Temp's value, float64 bits
+	writesMu sync.Mutex
+	writes   []string // "Setpoint=<value>" for every write the server applied
 }
 
 // builtServer is one gopcua server instance with its nodes.
@@ -56,6 +67,7 @@ type builtServer struct {
 	temp     *server.Node
 	setpoint *server.Node
 	cancel   context.CancelFunc // ends the server's accept and dispatch goroutines
+	watching sync.WaitGroup     // watchWrites
 }
 
 // startGoServer starts the server; it can be restarted restarts times.
@@ -64,6 +76,7 @@ func startGoServer(t testing.TB, restarts int) *goServer {
 	der, key := serverCert(t)
 	s := &goServer{t: t, port: testkit.FreePort(t), certDER: der, key: key, spare: make(chan *builtServer, 1), starts: 1 + restarts}
 	s.url = fmt.Sprintf("opc.tcp://127.0.0.1:%d", s.port)
+	s.shim = testkit.StartOPCUAShim(t, fmt.Sprintf("127.0.0.1:%d", s.port), key)
 	s.buildSpare()
 	s.start()
 	t.Cleanup(func() {
@@ -111,7 +124,8 @@ func (s *goServer) buildSpare() {
 
 func (s *goServer) build() *builtServer {
 	srv := server.New(
-		server.EndPoint("127.0.0.1", s.port),
+		server.EndPoint("127.0.0.1", s.port), // the first endpoint is where it listens
+		server.EndPoint("127.0.0.1", s.shim.Port),
 		server.Certificate(s.certDER), server.PrivateKey(s.key),
 		server.EnableSecurity("None", ua.MessageSecurityModeNone),
 		server.EnableSecurity("Basic256Sha256", ua.MessageSecurityModeSign),
@@ -145,10 +159,41 @@ func (s *goServer) start() {
 		s.t.Fatalf("start gopcua server: %v", err)
 	}
 	b.cancel = cancel
+	b.watching.Go(func() { s.watchWrites(ctx, b) })
 	s.mu.Lock()
 	s.cur = b
 	s.mu.Unlock()
 	s.buildSpare()
+}
+
+// watchWrites records the value of every write to Setpoint. gopcua offers
+// writes on ExternalNotification to whoever is receiving at that moment,
+// after it has set the value: reading it here is ordered after the write.
+func (s *goServer) watchWrites(ctx context.Context, b *builtServer) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case n := <-b.ns.ExternalNotification:
+			if n.String() != b.setpoint.ID().String() {
+				continue
+			}
+			w := "Setpoint=?"
+			if dv := b.setpoint.Value(); dv != nil && dv.Value != nil {
+				w = fmt.Sprintf("Setpoint=%v", dv.Value.Value())
+			}
+			s.writesMu.Lock()
+			s.writes = append(s.writes, w)
+			s.writesMu.Unlock()
+		}
+	}
+}
+
+// wrote reports whether the server applied the write w ("Setpoint=42.5").
+func (s *goServer) wrote(w string) bool {
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	return slices.Contains(s.writes, w)
 }
 
 func (s *goServer) stop() {
@@ -157,6 +202,7 @@ func (s *goServer) stop() {
 	if s.cur != nil {
 		s.cur.srv.Close()
 		s.cur.cancel()
+		s.cur.watching.Wait()
 		s.cur = nil
 	}
 }
@@ -255,6 +301,48 @@ func point(name string, f func(*config.OPCUAPoint)) config.OPCUAPoint {
 	return p
 }
 
+// config returns an adapter config for this server with security sec, the
+// user "gateway" and points: through the shim unless the policy is None.
+func (s *goServer) config(t *testing.T, sec config.OPCUASecurity, points []config.OPCUAPoint) config.OPCUA {
+	sec.ServerCert = Thumbprint(s.certDER)
+	endpoint := s.shim.URL
+	if sec.Policy == "None" {
+		endpoint = s.url
+	}
+	return config.OPCUA{
+		Endpoint: endpoint,
+		Security: sec,
+		Auth:     config.OPCUAAuth{Username: "gateway", PasswordFile: writeSecret(t, "pw")},
+		CertDir:  t.TempDir(),
+		Points:   points,
+	}
+}
+
+// goPoints returns points of the gopcua server by name: temp_sub (Temp,
+// subscribed), temp_poll (Temp, polled) and setpoint (writable, polled).
+func goPoints(names ...string) []config.OPCUAPoint {
+	var ps []config.OPCUAPoint
+	for _, name := range names {
+		ps = append(ps, point(name, func(p *config.OPCUAPoint) {
+			switch name {
+			case "temp_sub":
+				p.Node, p.Subscribe = "nsu="+goNamespace+";s=Temp", config.Duration(50*time.Millisecond)
+			case "temp_poll":
+				p.Node, p.Poll = "nsu="+goNamespace+";s=Temp", config.Duration(100*time.Millisecond)
+			case "setpoint":
+				p.Node, p.Writable, p.Poll = "nsu="+goNamespace+";s=Setpoint", true, config.Duration(100*time.Millisecond)
+			}
+		}))
+	}
+	return ps
+}
+
+// TestIntegrationGopcuaServer runs the adapter against gopcua's server
+// package in this process, as a user with a password: every policy and mode
+// (Basic256Sha256 SignAndEncrypt is acceptance 1 of #7), a server restart,
+// and a server presenting another certificate. See goServer for the shim
+// that secure channels need with gopcua v0.8.0, and the subtest
+// "v0.8.0 without the shim" for the proof that they do.
 func TestIntegrationGopcuaServer(t *testing.T) {
 	testkit.Integration(t)
 	t.Parallel()
@@ -275,94 +363,122 @@ func TestIntegrationGopcuaServer(t *testing.T) {
 	})
 	t.Cleanup(func() { stopMoving(); moving.Wait() })
 
-	for _, sec := range []config.OPCUASecurity{
+	for i, sec := range []config.OPCUASecurity{
 		{Policy: "None", Mode: "None"},
+		{Policy: "Basic256Sha256", Mode: "SignAndEncrypt"},
+		{Policy: "Basic256Sha256", Mode: "Sign"},
+		{Policy: "Aes128_Sha256_RsaOaep", Mode: "SignAndEncrypt"},
+		{Policy: "Aes256_Sha256_RsaPss", Mode: "SignAndEncrypt"},
 	} {
 		t.Run(sec.Policy+"/"+sec.Mode, func(t *testing.T) {
-			sec.ServerCert = Thumbprint(srv.certDER)
-			cfg := config.OPCUA{
-				Endpoint: srv.url,
-				Security: sec,
-				Auth:     config.OPCUAAuth{Username: "gateway", PasswordFile: writeSecret(t, "pw")},
-				CertDir:  t.TempDir(),
-				Points: []config.OPCUAPoint{
-					point("temp_sub", func(p *config.OPCUAPoint) {
-						p.Node = "nsu=" + goNamespace + ";s=Temp"
-						p.Subscribe = config.Duration(50 * time.Millisecond)
-					}),
-					point("temp_poll", func(p *config.OPCUAPoint) {
-						p.Node = "nsu=" + goNamespace + ";s=Temp"
-						p.Poll = config.Duration(100 * time.Millisecond)
-					}),
-					point("setpoint", func(p *config.OPCUAPoint) {
-						p.Node, p.Writable, p.Poll = "nsu="+goNamespace+";s=Setpoint", true, config.Duration(100*time.Millisecond)
-					}),
-				},
-			}
-			a, err := New("boiler", cfg, adapters.NewHealth(), slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+			srv.shim.TakeSent() // forget the traffic of earlier subtests
+			opened := srv.shim.Decrypted()
+			a, err := New("boiler", srv.config(t, sec, goPoints("temp_sub", "temp_poll", "setpoint")), adapters.NewHealth(), slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := runAdapter(t, a)
+			// Temp moves all the time: a value from after the start proves both paths live.
+			started := time.Now()
 			for _, name := range []string{"temp_sub", "temp_poll"} {
 				c.waitFor(t, 10*time.Second, name+" value >= 100", 0, func(r adapters.Reading) bool {
-					return r.Point == name && r.Quality == adapters.Good && r.Value.Num >= 100
+					return r.Point == name && r.Quality == adapters.Good && r.Value.Num >= 100 && r.Gateway.After(started)
 				})
 			}
-			writeEventually(t, a, "setpoint", adapters.Number(42.5))
-			// Read back through the server (the adapter polls setpoint).
-			c.waitFor(t, 10*time.Second, "setpoint 42.5 read back", 0, func(r adapters.Reading) bool {
-				return r.Point == "setpoint" && r.Value == adapters.Number(42.5)
+			want := 40.5 + float64(i) // each subtest writes its own value
+			writeEventually(t, a, "setpoint", adapters.Number(want))
+			waitUntil(t, fmt.Sprintf("the server applying Setpoint=%v", want), func() bool { return srv.wrote(fmt.Sprintf("Setpoint=%v", want)) })
+			c.waitFor(t, 10*time.Second, fmt.Sprintf("setpoint %v read back", want), 0, func(r adapters.Reading) bool {
+				return r.Point == "setpoint" && r.Value == adapters.Number(want)
 			})
 			if err := a.Write(t.Context(), "temp_poll", adapters.Number(1)); err == nil {
 				t.Fatal("write to a point without writable: true succeeded")
 			}
+
+			// What crossed the wire: the node name "Setpoint" is in every
+			// read and write; only encryption hides it.
+			sent := srv.shim.TakeSent()
+			switch sec.Mode {
+			case "None":
+				if srv.shim.Decrypted() != opened {
+					t.Fatal("policy None went through the shim")
+				}
+			case "Sign":
+				if !bytes.Contains(sent, []byte("Setpoint")) {
+					t.Fatalf("signed-only traffic (%d bytes) does not show the node name in clear: the wire check cannot see", len(sent))
+				}
+			case "SignAndEncrypt":
+				if len(sent) == 0 || bytes.Contains(sent, []byte("Setpoint")) {
+					t.Fatalf("%d bytes sent, node name in clear: %v", len(sent), bytes.Contains(sent, []byte("Setpoint")))
+				}
+			}
+			if sec.Mode != "None" && srv.shim.Decrypted() == opened {
+				t.Fatal("no OpenSecureChannel request went through the shim")
+			}
 		})
 	}
 
-	t.Run("restart", func(t *testing.T) {
-		cfg := config.OPCUA{
-			Endpoint: srv.url,
-			Security: config.OPCUASecurity{ServerCert: Thumbprint(srv.certDER)},
-			Auth:     config.OPCUAAuth{Username: "gateway", PasswordFile: writeSecret(t, "pw")},
-			CertDir:  t.TempDir(),
-			Points: []config.OPCUAPoint{
-				point("temp_sub", func(p *config.OPCUAPoint) {
-					p.Node = "nsu=" + goNamespace + ";s=Temp"
-					p.Subscribe = config.Duration(50 * time.Millisecond)
-				}),
-				point("temp_poll", func(p *config.OPCUAPoint) {
-					p.Node = "nsu=" + goNamespace + ";s=Temp"
-					p.Poll = config.Duration(100 * time.Millisecond)
-				}),
-			},
-		}
+	t.Run("v0.8.0 without the shim drops an encrypted OpenSecureChannel (gopcua#815)", func(t *testing.T) {
+		cfg := srv.config(t, config.OPCUASecurity{Policy: "Basic256Sha256", Mode: "SignAndEncrypt"}, goPoints("temp_poll"))
+		cfg.Endpoint = srv.url
+		cfg.Timeout = config.Duration(2 * time.Second)
 		a, err := New("boiler", cfg, adapters.NewHealth(), slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := runAdapter(t, a)
-		c.waitFor(t, 10*time.Second, "first value", 0, func(r adapters.Reading) bool { return r.Point == "temp_sub" })
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		err = a.Run(ctx, make(chan adapters.Reading, 64))
+		if ctx.Err() != nil {
+			t.Fatal("connected without the shim: the gopcua server reads encrypted OpenSecureChannel requests now (#817); remove testkit.OPCUAShim")
+		}
+		if err == nil || !strings.Contains(err.Error(), "connect to "+srv.url) {
+			t.Fatalf("Run = %v, want a failed connect", err)
+		}
+		t.Logf("as expected: %v", err)
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		type run struct {
+			sec config.OPCUASecurity
+			c   *collector
+		}
+		var runs []run
+		for _, sec := range []config.OPCUASecurity{
+			{Policy: "None", Mode: "None"},
+			{Policy: "Basic256Sha256", Mode: "SignAndEncrypt"},
+		} {
+			a, err := New("boiler", srv.config(t, sec, goPoints("temp_sub", "temp_poll")), adapters.NewHealth(), slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, run{sec, runAdapter(t, a)})
+		}
+		for _, r := range runs {
+			r.c.waitFor(t, 10*time.Second, r.sec.Policy+" first value", 0, func(r adapters.Reading) bool { return r.Point == "temp_sub" })
+		}
+		opened := srv.shim.Decrypted()
 		srv.stop()
 		srv.start()
 		restarted := time.Now()
-		from := c.len()
-		for _, name := range []string{"temp_sub", "temp_poll"} {
-			c.waitFor(t, 10*time.Second, name+" value after the server restart", from, func(r adapters.Reading) bool {
-				return r.Point == name && r.Gateway.After(restarted) && r.Quality == adapters.Good
-			})
+		for _, r := range runs {
+			from := r.c.len()
+			for _, name := range []string{"temp_sub", "temp_poll"} {
+				r.c.waitFor(t, time.Until(restarted.Add(10*time.Second)), r.sec.Policy+" "+name+" value after the server restart", from, func(r adapters.Reading) bool {
+					return r.Point == name && r.Gateway.After(restarted) && r.Quality == adapters.Good
+				})
+			}
 		}
 		t.Logf("values again %s after the restart", time.Since(restarted).Round(time.Millisecond))
+		if srv.shim.Decrypted() == opened {
+			t.Fatal("the secure adapter did not open a new secure channel after the restart")
+		}
 	})
 
 	t.Run("another certificate is refused, retried and logged once a minute", func(t *testing.T) {
 		other, _ := serverCert(t)
-		cfg := config.OPCUA{
-			Endpoint: srv.url,
-			Security: config.OPCUASecurity{Policy: "Basic256Sha256", Mode: "SignAndEncrypt", ServerCert: Thumbprint(other)},
-			CertDir:  t.TempDir(),
-			Points:   []config.OPCUAPoint{point("t", func(p *config.OPCUAPoint) { p.Node = "ns=1;s=Temp" })},
-		}
+		cfg := srv.config(t, config.OPCUASecurity{Policy: "Basic256Sha256", Mode: "SignAndEncrypt"}, goPoints("temp_poll"))
+		cfg.Security.ServerCert = Thumbprint(other)
 		checkRefusedAndRetried(t, cfg, Thumbprint(srv.certDER))
 	})
 }

@@ -1,6 +1,6 @@
 // Package testkit holds test-only helpers: starting real servers (mosquitto,
-// pymodbus, node-opcua), pty pairs for serial tests, a TCP fault proxy,
-// re-executed children for crash tests, the reference mam.js scripts, random
+// pymodbus, node-opcua), pty pairs for serial tests, a TCP fault proxy, the
+// OpenSecureChannel shim in front of gopcua v0.8.0 servers, re-executed children for crash tests, the reference mam.js scripts, random
 // trytes and the rules for integration tests.
 //
 // Integration tests are named TestIntegration... and call [Integration] first.

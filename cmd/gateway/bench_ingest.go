@@ -79,11 +79,15 @@ type ingestResult struct {
 	SolidifyShare    float64 `json:"solidify_wait_share"`
 	Batch            int     `json:"batch"`
 	Writers          int     `json:"writers"`
+	// RateTarget is the offered load in tx/s (--rate); 0 pushes as fast as
+	// the node takes them.
+	RateTarget int `json:"rate_target"`
+	CPUs       int `json:"cpus"`
 }
 
 func newBenchIngestCmd() *cobra.Command {
 	var asJSON bool
-	var count, batch, writers int
+	var count, batch, writers, rate, cpus int
 	var dir, cpuProfile, memProfile, txsFile string
 	var memoryLimit int64
 	cmd := &cobra.Command{
@@ -122,7 +126,7 @@ timed.`,
 			}
 			res, err := benchIngest(cmd.Context(), ingestOptions{
 				dbPath: filepath.Join(dir, "bench.db"), txsPath: txsPath,
-				count: count, batch: batch, writers: writers, memoryLimit: memoryLimit, memProfile: memProfile,
+				count: count, batch: batch, writers: writers, rate: rate, cpus: cpus, memoryLimit: memoryLimit, memProfile: memProfile,
 			})
 			if err != nil {
 				return err
@@ -131,7 +135,11 @@ timed.`,
 			if asJSON {
 				return json.NewEncoder(out).Encode(res)
 			}
-			fmt.Fprintf(out, "ingest: %d tx, %.0f tx/s (batches of %d, %d writers)\n", res.Transactions, res.TxPerSecond, res.Batch, res.Writers)
+			offered := "as fast as it takes them"
+			if res.RateTarget > 0 {
+				offered = fmt.Sprintf("offered %d tx/s", res.RateTarget)
+			}
+			fmt.Fprintf(out, "ingest: %d tx, %.0f tx/s, %s (batches of %d, %d writers, %d ingest CPUs)\n", res.Transactions, res.TxPerSecond, offered, res.Batch, res.Writers, res.CPUs)
 			fmt.Fprintf(out, "getTrytes while ingesting: p50 %.2f ms, p99 %.2f ms (%d calls); in-process p50 %.2f ms, p99 %.2f ms\n",
 				res.GetTrytesP50Ms, res.GetTrytesP99Ms, res.GetTrytesCalls, res.InProcessP50Ms, res.InProcessP99Ms)
 			fmt.Fprintf(out, "RSS %d MiB (anon %d MiB, file-backed %d MiB), peak %d MiB, Go heap peak %d MiB, db %d MiB\n",
@@ -145,6 +153,8 @@ timed.`,
 	cmd.Flags().IntVar(&count, "count", 100_000, "transactions to ingest")
 	cmd.Flags().IntVar(&batch, "batch", 50, "transactions per Submit call")
 	cmd.Flags().IntVar(&writers, "writers", 8, "concurrent submitters")
+	cmd.Flags().IntVar(&cpus, "cpus", 0, "node ingest CPU slots (node.Config.CPUs; 0: as tanglegate run, with a spare processor)")
+	cmd.Flags().IntVar(&rate, "rate", 0, "offer this many tx/s (paced; 0: as fast as the node takes them)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (generation included) to this file")
 	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file when the ingest ends (store still open)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the database (default: a temporary one)")
@@ -391,11 +401,12 @@ type ingestOptions struct {
 	dbPath, txsPath       string
 	memProfile            string
 	count, batch, writers int
+	rate, cpus            int
 	memoryLimit           int64
 }
 
 func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
-	res := &ingestResult{Transactions: o.count, Batch: o.batch, Writers: o.writers, MemoryLimitBytes: o.memoryLimit}
+	res := &ingestResult{Transactions: o.count, Batch: o.batch, Writers: o.writers, RateTarget: o.rate, MemoryLimitBytes: o.memoryLimit}
 	if o.memoryLimit > 0 {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(o.memoryLimit))
 	}
@@ -423,7 +434,11 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 	defer s.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := node.NewNode(s, node.Config{MWM: 0}, nil)
+	if o.cpus == 0 {
+		o.cpus = spareProcessor()
+	}
+	n := node.NewNode(s, node.Config{MWM: 0, CPUs: o.cpus}, nil)
+	res.CPUs = n.Config().CPUs
 	srv := api.NewServer(n, api.Config{}, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -523,6 +538,11 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 			})
 		}
 		for i := 0; i < len(txs); i += o.batch {
+			if o.rate > 0 { // this chunk's transaction i is due i/rate after its start
+				if d := time.Duration(float64(i)/float64(o.rate)*float64(time.Second)) - time.Since(start); d > 0 {
+					time.Sleep(d)
+				}
+			}
 			next <- txs[i:min(i+o.batch, len(txs))]
 		}
 		close(next)

@@ -76,6 +76,8 @@ type gatewayOptions struct {
 	// coordinatorTree is the coordinator's prebuilt Merkle tree (the lab
 	// builds a small one before its gateways start); nil loads or builds it.
 	coordinatorTree *milestone.Tree
+	// ingestCPUs is node.Config.CPUs (0: the node's default).
+	ingestCPUs int
 }
 
 // queue gets bundles onto the tangle eventually (the durable outbox).
@@ -116,7 +118,7 @@ func newGateway(cfg *config.Config, log *slog.Logger, opts gatewayOptions) (_ *g
 		}
 	}()
 	db := g.store.DB()
-	g.node = node.NewNode(g.store, node.Config{MWM: cfg.Node.MWM}, log.With("component", "node"))
+	g.node = node.NewNode(g.store, node.Config{MWM: cfg.Node.MWM, CPUs: opts.ingestCPUs}, log.With("component", "node"))
 	if err = g.openLedger(context.Background(), cfg, log); err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func runNode(ctx context.Context, log *slog.Logger, dbPath, apiAddr string, mwm 
 	defer s.Close() // after the node and the API have stopped
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := node.NewNode(s, node.Config{MWM: mwm}, log.With("component", "tangle"))
+	n := node.NewNode(s, node.Config{MWM: mwm, CPUs: spareProcessor()}, log.With("component", "tangle"))
 	srv := api.NewServer(n, api.Config{Addr: apiAddr, Token: token, AppVersion: version}, log.With("component", "api"))
 	var wg sync.WaitGroup
 	errs := make([]error, 2)

@@ -32,7 +32,11 @@ and /healthz on metrics (127.0.0.1:9311). State lives in gateway.state_dir.
 Memory: unless the GOMEMLIMIT environment variable says otherwise, the Go
 runtime gets a soft memory limit of 256 MiB, so that the garbage collector
 works harder before a small board runs short (the database's file pages are
-the kernel's and come on top).`,
+the kernel's and come on top).
+
+Processors: unless GOMAXPROCS is set, the Go runtime gets one processor more
+than CPUs, and the node's ingest keeps at most CPUs-1 of them busy, so that
+API reads and device polls are answered while peers push transactions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path)
@@ -44,7 +48,7 @@ the kernel's and come on top).`,
 			if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 				debug.SetMemoryLimit(defaultMemoryLimit)
 			}
-			return runGateway(cmd.Context(), path, cfg, log, env.hup)
+			return runGateway(cmd.Context(), path, cfg, log, env.hup, gatewayOptions{ingestCPUs: spareProcessor()})
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", defaultConfigPath, "configuration file")
@@ -62,8 +66,8 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // runGateway runs one gateway and reloads it on SIGHUP or when its files change.
-func runGateway(ctx context.Context, path string, cfg *config.Config, log *slog.Logger, hup <-chan os.Signal) error {
-	g, err := newGateway(cfg, log, gatewayOptions{})
+func runGateway(ctx context.Context, path string, cfg *config.Config, log *slog.Logger, hup <-chan os.Signal, opts gatewayOptions) error {
+	g, err := newGateway(cfg, log, opts)
 	if err != nil {
 		return err
 	}

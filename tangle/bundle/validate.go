@@ -3,7 +3,9 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/tanglegate/gateway/tangle/kerl"
 	"github.com/tanglegate/gateway/tangle/sign"
 	"github.com/tanglegate/gateway/tangle/trinary"
 	"github.com/tanglegate/gateway/tangle/tx"
@@ -56,23 +58,52 @@ func Validate(b Bundle) error {
 	if len(b) == 0 {
 		return &ValidationError{Index: -1, Reason: ErrEmpty}
 	}
-	last := uint64(len(b) - 1)
-	var sum int64
+	txs := make([][]int8, len(b))
 	for i := range b {
-		t := &b[i]
-		if t.CurrentIndex != uint64(i) {
-			return invalid(i, ErrIndex, "currentIndex is %d, want %d", t.CurrentIndex, i)
+		t, err := b[i].Trits()
+		if err != nil {
+			return invalid(i, reasonOf(err, ErrBundleHash), "%v", err)
 		}
-		if t.LastIndex != last {
-			return invalid(i, ErrIndex, "lastIndex is %d, want %d", t.LastIndex, last)
+		txs[i] = t
+	}
+	return ValidateTrits(txs)
+}
+
+// ValidateTrits is [Validate] for a bundle given as transaction trits (8019
+// each, valid trits, in index order), as a node stores it: it builds no
+// tryte strings unless it reports an error.
+func ValidateTrits(txs [][]int8) error {
+	if len(txs) == 0 {
+		return &ValidationError{Index: -1, Reason: ErrEmpty}
+	}
+	field := func(t []int8, off, n int) []int8 { return t[off : off+n] }
+	bundleOf := func(t []int8) []int8 { return field(t, bundleOffset, tx.HashTrits) }
+	last := uint64(len(txs) - 1)
+	nums := make([]tx.Numbers, len(txs))
+	var sum int64
+	for i, t := range txs {
+		if len(t) != tx.Trits {
+			return invalid(i, ErrBundleHash, "%d trits, want %d", len(t), tx.Trits)
 		}
-		if t.Bundle != b[0].Bundle {
-			return invalid(i, ErrBundleMismatch, "bundle %s differs from the tail's %s", t.Bundle, b[0].Bundle)
+		num, err := tx.DecodeNumbers((*[tx.Trits]int8)(t))
+		if err != nil {
+			return invalid(i, reasonOf(err, ErrIndex), "%v", err)
 		}
-		if t.Value > tx.MaxSupply || t.Value < -tx.MaxSupply {
-			return invalid(i, ErrValue, "|%d| exceeds the supply %d", t.Value, tx.MaxSupply)
+		nums[i] = num
+		if num.CurrentIndex != uint64(i) {
+			return invalid(i, ErrIndex, "currentIndex is %d, want %d", num.CurrentIndex, i)
 		}
-		sum += t.Value
+		if num.LastIndex != last {
+			return invalid(i, ErrIndex, "lastIndex is %d, want %d", num.LastIndex, last)
+		}
+		if !slices.Equal(bundleOf(t), bundleOf(txs[0])) {
+			return invalid(i, ErrBundleMismatch, "bundle %s differs from the tail's %s",
+				trinary.MustTrytes(bundleOf(t)), trinary.MustTrytes(bundleOf(txs[0])))
+		}
+		if num.Value > tx.MaxSupply || num.Value < -tx.MaxSupply {
+			return invalid(i, ErrValue, "|%d| exceeds the supply %d", num.Value, tx.MaxSupply)
+		}
+		sum += num.Value
 		if sum > tx.MaxSupply || sum < -tx.MaxSupply {
 			return invalid(i, ErrValue, "running sum %d exceeds the supply", sum)
 		}
@@ -80,46 +111,59 @@ func Validate(b Bundle) error {
 	if sum != 0 {
 		return invalid(-1, ErrSum, "sum is %d", sum)
 	}
-	h, err := Hash(b)
+	ess := make([]int8, 0, len(txs)*tx.EssenceTrits)
+	for _, t := range txs {
+		ess = append(ess, field(t, tx.EssenceOffset, tx.EssenceTrits)...)
+	}
+	h, err := kerl.Hash(ess)
 	if err != nil {
 		return invalid(-1, ErrBundleHash, "%v", err)
 	}
-	if h != b[0].Bundle {
-		return invalid(-1, ErrBundleHash, "computed %s, transactions carry %s", h, b[0].Bundle)
+	if !slices.Equal(h[:], bundleOf(txs[0])) {
+		return invalid(-1, ErrBundleHash, "computed %s, transactions carry %s", trinary.MustTrytes(h[:]), trinary.MustTrytes(bundleOf(txs[0])))
 	}
-	hashTrits, _ := trinary.TrytesToTrits(h)
-	for i := 0; i < len(b); i++ {
-		if b[i].Value >= 0 {
-			continue
-		}
-		if err := verifyInput(b, i, hashTrits); err != nil {
-			return err
+	for i := range txs {
+		if nums[i].Value < 0 {
+			if err := verifyInput(txs, nums, i, h[:]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func verifyInput(b Bundle, i int, hash []int8) error {
-	addr, err := trinary.TrytesToTrits(b[i].Address)
-	if err != nil || len(addr) != sign.HashTrits {
-		return invalid(i, ErrSignature, "address is not 81 trytes")
+// reasonOf maps a transaction field error to a validation reason: value
+// errors are ErrValue, index errors ErrIndex, anything else dflt.
+func reasonOf(err error, dflt error) error {
+	if fe, ok := errors.AsType[*tx.FieldError](err); ok {
+		switch fe.Field {
+		case "value":
+			return ErrValue
+		case "currentIndex", "lastIndex":
+			return ErrIndex
+		}
 	}
+	return dflt
+}
+
+// bundleOffset is where the bundle hash sits in a transaction's trits.
+const bundleOffset = 7047
+
+func verifyInput(txs [][]int8, nums []tx.Numbers, i int, hash []int8) error {
+	addrOf := func(t []int8) []int8 { return t[tx.EssenceOffset : tx.EssenceOffset+sign.HashTrits] }
+	addr := addrOf(txs[i])
 	var frags [][]int8
-	for j := i; j < len(b) && len(frags) < sign.MaxSecurity; j++ {
-		if j > i && (b[j].Address != b[i].Address || b[j].Value != 0) {
+	for j := i; j < len(txs) && len(frags) < sign.MaxSecurity; j++ {
+		if j > i && (!slices.Equal(addrOf(txs[j]), addr) || nums[j].Value != 0) {
 			break
 		}
-		f, err := trinary.TrytesToTrits(b[j].SignatureMessageFragment)
-		if err != nil || len(f) != sign.FragmentTrits {
-			return invalid(j, ErrSignature, "signatureMessageFragment is not 2187 trytes")
-		}
-		frags = append(frags, f)
+		frags = append(frags, txs[j][:sign.FragmentTrits])
 	}
 	switch err := sign.Verify(addr, hash, frags); {
 	case err == nil:
 		return nil
 	case errors.Is(err, sign.ErrSignature):
-		return invalid(i, ErrSignature, "%d fragment(s) do not sign address %s", len(frags), b[i].Address)
+		return invalid(i, ErrSignature, "%d fragment(s) do not sign address %s", len(frags), trinary.MustTrytes(addr))
 	default:
 		return invalid(i, ErrSignature, "%v", err)
 	}

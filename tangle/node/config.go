@@ -16,8 +16,14 @@ type Config struct {
 	TipMaxAge time.Duration
 	// MaxTipUses drops a tip after it was selected this often (default 16).
 	MaxTipUses int
-	// Workers hash and validate in parallel (default GOMAXPROCS).
+	// Workers hash and validate gossip transactions in parallel (default
+	// CPUs).
 	Workers int
+	// CPUs bounds the goroutines doing ingest CPU work (decoding, hashing,
+	// solidification and bundle checks) at once. The default, GOMAXPROCS-1
+	// (at least 1), leaves a processor to API reads, device polling and
+	// the rules engine however hard peers and clients push transactions.
+	CPUs int
 	// IngestQueue bounds the asynchronous ingest queue (default 4096).
 	IngestQueue int
 	// MaxBatch caps transactions per submitted batch (default 1000).
@@ -29,7 +35,7 @@ func DefaultConfig() Config {
 	return Config{MWM: 14}
 }
 
-func (c *Config) withDefaults(workers int) {
+func (c *Config) withDefaults(procs int) {
 	if c.MaxFutureDrift == 0 {
 		c.MaxFutureDrift = 10 * time.Minute
 	}
@@ -39,8 +45,11 @@ func (c *Config) withDefaults(workers int) {
 	if c.MaxTipUses == 0 {
 		c.MaxTipUses = 16
 	}
+	if c.CPUs <= 0 {
+		c.CPUs = max(1, procs-1)
+	}
 	if c.Workers <= 0 {
-		c.Workers = workers
+		c.Workers = c.CPUs
 	}
 	if c.IngestQueue <= 0 {
 		c.IngestQueue = 4096

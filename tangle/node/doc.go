@@ -26,9 +26,21 @@
 //
 // Submit returns after step 4: API calls never wait for solidification.
 // Reads (the API) go straight to the store's read transactions, which bbolt
-// runs concurrently with the single writer. Steps 1 to 3 run on at most
-// GOMAXPROCS-1 goroutines at once (at least one) and yield between groups
-// of 64 transactions, so that API reads find a processor while ingesting.
+// runs concurrently with the single writer.
+//
+// # Sharing the processors
+//
+// A gateway that takes in transactions as fast as peers and clients send
+// them must still answer API reads and poll its devices on time. The CPU
+// work of ingest (steps 1 to 3, and step 5 with its bundle checks) runs
+// only while holding one of Config.CPUs slots (default GOMAXPROCS-1, at
+// least one), handed on in arrival order between groups of 64 transactions
+// or 16 solidification steps, and never held across a store write. So
+// ingest keeps at most CPUs processors busy, and the Go scheduler always
+// has one with nothing to do, which is the one that notices an API
+// request has arrived. `tanglegate run` also gives the runtime a spare
+// processor for the goroutine waiting in the store's fdatasync (see
+// cmd/gateway/procs.go). Stats.CPUsHeldPeak shows the bound holds.
 //
 // # Tip selection
 //

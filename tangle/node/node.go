@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/store"
-	"github.com/tanglegate/gateway/tangle/trinary"
 	"github.com/tanglegate/gateway/tangle/tx"
 )
 
@@ -44,8 +44,8 @@ type Node struct {
 	selector    TipSelector
 
 	ingest chan ingestItem
-	// cpu bounds the goroutines decoding and hashing at once to one less
-	// than GOMAXPROCS (at least 1), so that API reads always find a free P.
+	// cpu holds Config.CPUs slots: a goroutine doing ingest CPU work holds
+	// one (see doc.go, "Sharing the processors").
 	cpu   chan struct{}
 	solid *solidifier
 	tips  *tipPool
@@ -59,6 +59,9 @@ type Stats struct {
 	// DecodeNanos, HashNanos and StoreNanos add up the time Submit spent in
 	// each step (summed over concurrent callers), to find the limiting step.
 	DecodeNanos, HashNanos, StoreNanos atomic.Int64
+	// CPUsHeld is how many ingest CPU slots are held now, CPUsHeldPeak the
+	// most at once (never above Config.CPUs).
+	CPUsHeld, CPUsHeldPeak atomic.Int64
 }
 
 type ingestItem struct {
@@ -80,11 +83,39 @@ func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
 		now:    time.Now,
 		ledger: Standalone{},
 		ingest: make(chan ingestItem, cfg.IngestQueue),
-		cpu:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
+		cpu:    make(chan struct{}, cfg.CPUs),
 	}
 	n.tips = newTipPool(cfg)
 	n.solid = newSolidifier(n)
 	return n
+}
+
+// acquireCPU takes an ingest CPU slot, waiting for one; release it with
+// releaseCPU. Slots are handed to waiters in arrival order.
+func (n *Node) acquireCPU(ctx context.Context) error {
+	select {
+	case n.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	held := n.stats.CPUsHeld.Add(1)
+	for {
+		peak := n.stats.CPUsHeldPeak.Load()
+		if held <= peak || n.stats.CPUsHeldPeak.CompareAndSwap(peak, held) {
+			return nil
+		}
+	}
+}
+
+func (n *Node) releaseCPU() {
+	n.stats.CPUsHeld.Add(-1)
+	<-n.cpu
+}
+
+// yieldCPU hands the slot to the next waiter, if any, and takes one back.
+func (n *Node) yieldCPU(ctx context.Context) error {
+	n.releaseCPU()
+	return n.acquireCPU(ctx)
 }
 
 // Store returns the borrowed store.
@@ -171,7 +202,9 @@ func (n *Node) ingestWorker(ctx context.Context) {
 				break fill
 			}
 		}
-		n.cpu <- struct{}{}
+		if n.acquireCPU(ctx) != nil {
+			return
+		}
 		var valid, unhashed []*prepared
 		for _, it := range items {
 			p, err := n.decodeTrits(it.trits)
@@ -186,7 +219,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 				unhashed = append(unhashed, p)
 			}
 		}
-		hashAll(unhashed, 1)
+		hashAll(unhashed)
 		var ok []*prepared
 		for _, p := range valid {
 			if err := n.checkHashed(p); err != nil {
@@ -196,7 +229,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 			}
 			ok = append(ok, p)
 		}
-		<-n.cpu
+		n.releaseCPU()
 		if _, err := n.storeBatch(ok); err != nil {
 			n.log.Error("store ingested transactions", "err", err, "count", len(ok))
 		}
@@ -206,7 +239,7 @@ func (n *Node) ingestWorker(ctx context.Context) {
 // prepared is a transaction on its way through the pipeline.
 type prepared struct {
 	trits [store.TxTrits]int8
-	tx    *tx.Transaction
+	num   tx.Numbers
 	hash  [curl.HashTrits]int8
 }
 
@@ -228,67 +261,81 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	return hs, err
 }
 
-// prepare decodes, hashes and checks trytes, holding a cpu slot.
+// prepare decodes, hashes and checks trytes, holding a CPU slot, which it
+// hands on between groups of [curl.BatchLanes] transactions.
 func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error) {
-	select {
-	case n.cpu <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-n.cpu }()
-	t0 := time.Now()
-	ps := make([]*prepared, len(trytes))
-	for i, s := range trytes {
-		p, err := n.decodeTrytes(s)
-		if err != nil {
-			n.stats.Invalid.Add(1)
-			return nil, &TxError{Index: i, Err: err}
-		}
-		ps[i] = p
-		if i%64 == 63 {
-			runtime.Gosched()
-		}
-	}
-	if err := ctx.Err(); err != nil {
+	if err := n.acquireCPU(ctx); err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
-	n.stats.DecodeNanos.Add(int64(t1.Sub(t0)))
-	hashAll(ps, 1)
-	n.stats.HashNanos.Add(int64(time.Since(t1)))
-	for i, p := range ps {
-		if err := n.checkHashed(p); err != nil {
-			n.stats.Invalid.Add(1)
-			return nil, &TxError{Index: i, Err: err}
+	held := true
+	defer func() {
+		if held {
+			n.releaseCPU()
+		}
+	}()
+	ps := make([]*prepared, len(trytes))
+	for g := 0; g < len(ps); g += curl.BatchLanes {
+		if g > 0 {
+			if err := n.yieldCPU(ctx); err != nil {
+				held = false
+				return nil, err
+			}
+		}
+		end := min(g+curl.BatchLanes, len(ps))
+		t0 := time.Now()
+		for i := g; i < end; i++ {
+			p, err := n.decodeTrytes(trytes[i])
+			if err != nil {
+				n.stats.Invalid.Add(1)
+				return nil, &TxError{Index: i, Err: err}
+			}
+			ps[i] = p
+		}
+		t1 := time.Now()
+		n.stats.DecodeNanos.Add(int64(t1.Sub(t0)))
+		hashAll(ps[g:end])
+		n.stats.HashNanos.Add(int64(time.Since(t1)))
+		for i := g; i < end; i++ {
+			if err := n.checkHashed(ps[i]); err != nil {
+				n.stats.Invalid.Add(1)
+				return nil, &TxError{Index: i, Err: err}
+			}
 		}
 	}
 	return ps, nil
 }
 
 func (n *Node) decodeTrytes(s string) (*prepared, error) {
-	t, err := tx.Decode(s)
-	if err != nil {
+	p := &prepared{}
+	if err := tx.PutTrytes(&p.trits, s); err != nil {
 		return nil, err
 	}
-	p := &prepared{tx: t}
-	_ = trinary.PutTrits(p.trits[:], s) // Decode checked the trytes
-	return p, n.checkFields(p)
+	return p, n.decodeNumbers(p)
 }
 
 func (n *Node) decodeTrits(trits []int8) (*prepared, error) {
-	if len(trits) != store.TxTrits {
-		return nil, fmt.Errorf("%w: %d trits, want %d", ErrInvalid, len(trits), store.TxTrits)
+	if err := tx.CheckTrits(trits); err != nil {
+		return nil, err
 	}
-	s, err := trinary.TritsToTrytes(trits)
+	p := &prepared{}
+	copy(p.trits[:], trits)
+	return p, n.decodeNumbers(p)
+}
+
+// decodeNumbers decodes p's numeric fields and applies the structure rules
+// that need no hash.
+func (n *Node) decodeNumbers(p *prepared) error {
+	num, err := tx.DecodeNumbers(&p.trits)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return err
 	}
-	return n.decodeTrytes(s)
+	p.num = num
+	return n.checkFields(p)
 }
 
 // checkFields applies the structure rules that need no hash.
 func (n *Node) checkFields(p *prepared) error {
-	t := p.tx
+	t := &p.num
 	if t.Value > tx.MaxSupply || t.Value < -tx.MaxSupply {
 		return fmt.Errorf("%w: value: |%d| exceeds the supply", ErrInvalid, t.Value)
 	}
@@ -303,9 +350,9 @@ func (n *Node) checkHashed(p *prepared) error {
 	if !tx.MeetsMWM(p.hash[:], n.cfg.MWM) {
 		return fmt.Errorf("%w: nonce: hash has %d trailing zero trits, network needs %d", ErrInvalid, tx.TrailingZeros(p.hash[:]), n.cfg.MWM)
 	}
-	ts := p.tx.Timestamp
-	if p.tx.AttachmentTimestamp != 0 {
-		ts = p.tx.AttachmentTimestamp / 1000
+	ts := p.num.Timestamp
+	if p.num.AttachmentTimestamp != 0 {
+		ts = p.num.AttachmentTimestamp / 1000
 	}
 	if limit := n.now().Add(n.cfg.MaxFutureDrift).Unix(); ts > limit {
 		return fmt.Errorf("%w: attachmentTimestamp: %d is more than %s in the future", ErrInvalid, ts, n.cfg.MaxFutureDrift)
@@ -313,47 +360,37 @@ func (n *Node) checkHashed(p *prepared) error {
 	return nil
 }
 
-// hashAll computes Curl-P-81 of every prepared transaction with the 64-lane
-// batched hasher, on up to workers goroutines (one group of 64 each).
-func hashAll(ps []*prepared, workers int) {
-	groups := (len(ps) + curl.BatchLanes - 1) / curl.BatchLanes
-	var next atomic.Int64
-	work := func() {
-		var h curl.BatchHasher
-		src := make([][]int8, 0, curl.BatchLanes)
-		dst := make([][curl.HashTrits]int8, curl.BatchLanes)
-		for {
-			g := int(next.Add(1)) - 1
-			if g >= groups {
-				return
-			}
-			part := ps[g*curl.BatchLanes : min((g+1)*curl.BatchLanes, len(ps))]
-			src = src[:0]
-			for _, p := range part {
-				src = append(src, p.trits[:])
-			}
-			if err := h.Hash(dst[:len(part)], src, curl.Rounds81); err != nil {
-				for _, p := range part { // cannot happen for 8019-trit inputs; stay correct anyway
-					p.hash = curl.Hash(p.trits[:], curl.Rounds81)
-				}
-				continue
-			}
-			for i, p := range part {
-				p.hash = dst[i]
-			}
-			runtime.Gosched() // let API reads in between groups of 64
+// hashers keeps batch hashers (their state is tens of KB) between calls.
+var hashers = sync.Pool{New: func() any { return new(batchHashing) }}
 
-		}
-	}
-	if workers <= 1 || groups == 1 {
-		work()
+type batchHashing struct {
+	h   curl.BatchHasher
+	src [][]int8
+	dst [][curl.HashTrits]int8
+}
+
+// hashAll computes Curl-P-81 of every prepared transaction with the batched
+// hasher.
+func hashAll(ps []*prepared) {
+	if len(ps) == 0 {
 		return
 	}
-	var wg sync.WaitGroup
-	for range min(workers, groups) {
-		wg.Go(work)
+	b := hashers.Get().(*batchHashing)
+	defer hashers.Put(b)
+	b.src = b.src[:0]
+	for _, p := range ps {
+		b.src = append(b.src, p.trits[:])
 	}
-	wg.Wait()
+	b.dst = slices.Grow(b.dst[:0], len(ps))[:len(ps)]
+	if err := b.h.Hash(b.dst, b.src, curl.Rounds81); err != nil {
+		for _, p := range ps { // cannot happen for 8019-trit inputs; stay correct anyway
+			p.hash = curl.Hash(p.trits[:], curl.Rounds81)
+		}
+		return
+	}
+	for i, p := range ps {
+		p.hash = b.dst[i]
+	}
 }
 
 // storeBatch writes validated transactions and hands new ones to the
@@ -395,8 +432,8 @@ func (n *Node) storeBatch(ps []*prepared) ([]store.Hash, error) {
 	for i, a := range added {
 		if a {
 			p := ps[i]
-			n.tips.remove(store.HashFromTrits(p.trits[7290 : 7290+243]))
-			n.tips.remove(store.HashFromTrits(p.trits[7533 : 7533+243]))
+			n.tips.remove(store.HashFromTrits(p.trits[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits]))
+			n.tips.remove(store.HashFromTrits(p.trits[tx.BranchOffset : tx.BranchOffset+tx.HashTrits]))
 		}
 	}
 	n.solid.enqueue(fresh)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -319,5 +320,48 @@ func TestValueBundleMarksInputsSpentAndBadBundleIsNoTip(t *testing.T) {
 		if err != nil || a != ghs[0] || b != ghs[0] {
 			t.Fatalf("SelectTips = %s, %s, %v; want only the valid bundle's tail", a, b, err)
 		}
+	}
+}
+
+// TestIngestCPUWorkStaysWithinItsSlots: however many clients submit at once,
+// decoding, hashing and solidification hold at most Config.CPUs slots, and
+// all of them are given back.
+func TestIngestCPUWorkStaysWithinItsSlots(t *testing.T) {
+	t.Parallel()
+	for _, cpus := range []int{1, 2} {
+		t.Run(strconv.Itoa(cpus), func(t *testing.T) {
+			t.Parallel()
+			n, _ := startNode(t, node.Config{MWM: 0, CPUs: cpus})
+			if got := n.Config().CPUs; got != cpus {
+				t.Fatalf("Config().CPUs = %d, want %d", got, cpus)
+			}
+			rng := rand.New(rand.NewPCG(uint64(cpus), 7))
+			var bundles [][]string
+			for range 24 {
+				bundles = append(bundles, attach(t, messageBundle(t, rng, 3), nine, nine))
+			}
+			var wg sync.WaitGroup
+			for _, b := range bundles {
+				wg.Go(func() {
+					if _, err := n.Submit(t.Context(), b); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if err := n.WaitSolidified(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			st := n.Stats()
+			if got := st.Solid.Load(); got != 3*24 {
+				t.Errorf("%d transactions solid, want %d", got, 3*24)
+			}
+			if peak := st.CPUsHeldPeak.Load(); peak < 1 || peak > int64(cpus) {
+				t.Errorf("at most %d slots held at once, want 1..%d", peak, cpus)
+			}
+			if held := st.CPUsHeld.Load(); held != 0 {
+				t.Errorf("%d slots still held after the work", held)
+			}
+		})
 	}
 }

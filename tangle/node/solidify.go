@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/tanglegate/gateway/tangle/bundle"
@@ -61,7 +60,7 @@ func (s *solidifier) run(ctx context.Context) {
 			if len(batch) == 0 || ctx.Err() != nil {
 				break
 			}
-			if err := s.process(batch); err != nil {
+			if err := s.process(ctx, batch); err != nil {
 				s.n.log.Error("solidify", "err", err, "count", len(batch))
 			}
 		}
@@ -95,8 +94,25 @@ func (s *solidifier) isEntryPoint(h store.Hash) bool {
 	return e != nil && e.IsSolidEntryPoint(h)
 }
 
-// process checks each hash and walks solidity into the future cone.
-func (s *solidifier) process(batch []store.Hash) error {
+// process checks each hash and walks solidity into the future cone. It
+// holds a CPU slot, handed on every 16 steps.
+func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
+	if err := s.n.acquireCPU(ctx); err != nil {
+		return err
+	}
+	held := true
+	defer func() {
+		if held {
+			s.n.releaseCPU()
+		}
+	}()
+	yield := func() error {
+		if err := s.n.yieldCPU(ctx); err != nil {
+			held = false
+			return err
+		}
+		return nil
+	}
 	st := s.n.store
 	solidNow := make(map[store.Hash]bool)
 	solid := func(h store.Hash) (bool, error) {
@@ -124,7 +140,9 @@ func (s *solidifier) process(batch []store.Hash) error {
 	stack := append([]store.Hash(nil), batch...)
 	for n := 0; len(stack) > 0; n++ {
 		if n%16 == 15 {
-			runtime.Gosched() // a batch can take tens of ms: let API reads in
+			if err := yield(); err != nil {
+				return err
+			}
 		}
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -171,17 +189,43 @@ func (s *solidifier) process(batch []store.Hash) error {
 	if len(marked) == 0 {
 		return nil
 	}
+	s.n.releaseCPU() // store writes may wait for a commit: not with a slot
+	held = false
 	if err := st.SetSolid(marked); err != nil {
 		return err
 	}
 	s.n.stats.Solid.Add(uint64(len(marked)))
+	if err := s.n.acquireCPU(ctx); err != nil {
+		return err
+	}
+	held = true
+	var spent []store.Hash
+	var tips []tail
 	for i, tl := range tails {
 		if i%16 == 15 {
-			runtime.Gosched()
+			if err := yield(); err != nil {
+				return err
+			}
 		}
-		if err := s.n.onSolidTail(tl.h, tl.t); err != nil {
+		sp, tip, err := s.n.checkSolidTail(tl.h, tl.t)
+		if err != nil {
 			s.n.log.Warn("bundle check failed", "tx", tl.h.Trytes(), "err", err)
+			continue
 		}
+		spent = append(spent, sp...)
+		if tip {
+			tips = append(tips, tl)
+		}
+	}
+	s.n.releaseCPU()
+	held = false
+	if len(spent) > 0 {
+		if err := st.MarkSpent(spent); err != nil {
+			return err
+		}
+	}
+	for _, tl := range tips {
+		s.n.tips.add(tl.h, tl.t.Meta.Arrival)
 	}
 	return nil
 }
@@ -189,13 +233,13 @@ func (s *solidifier) process(batch []store.Hash) error {
 // LoadBundle collects the bundle of a stored tail by following trunks.
 func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, error) {
 	var b bundle.Bundle
+	var trits [store.TxTrits]int8
 	h, t := tailHash, tail
 	for {
-		trytes, err := t.Trytes()
-		if err != nil {
-			return nil, err
+		if err := store.UnpackTx(trits[:], t.Raw); err != nil {
+			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
 		}
-		d, err := tx.Decode(trytes)
+		d, err := tx.DecodeTrits(trits[:])
 		if err != nil {
 			return nil, fmt.Errorf("decode %s: %w", h, err)
 		}
@@ -207,11 +251,7 @@ func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, e
 		if d.CurrentIndex >= d.LastIndex || len(b) > 1000 {
 			break
 		}
-		f, err := t.Fields()
-		if err != nil {
-			return nil, err
-		}
-		h = f.Trunk
+		h = store.HashFromTrits(trits[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
 		if t, err = n.store.Get(h); err != nil {
 			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
 		}
@@ -219,37 +259,52 @@ func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, e
 	return b, nil
 }
 
-// onSolidTail validates the tail's bundle, marks spent inputs and offers the
-// tail as a tip.
-func (n *Node) onSolidTail(h store.Hash, t *store.Tx) error {
-	b, err := n.LoadBundle(h, t)
+// checkSolidTail validates the bundle of a tail that just became solid and
+// returns its input addresses, to be marked spent (Hornet's rule), and
+// whether the tail is a tip (nothing approves it yet). It works on trits
+// (see [bundle.ValidateTrits]): this runs for every bundle a node takes in.
+func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, tip bool, err error) {
+	txs, err := n.loadBundleTrits(h, t)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	if err := bundle.Validate(b); err != nil {
-		return fmt.Errorf("bundle of tail %s: %w", h, err)
+	if err := bundle.ValidateTrits(txs); err != nil {
+		return nil, false, fmt.Errorf("bundle of tail %s: %w", h, err)
 	}
-	var spent []store.Hash
-	for i := range b {
-		if b[i].Value < 0 {
-			a, err := store.HashFromTrytes(b[i].Address)
-			if err != nil {
-				return err
-			}
-			spent = append(spent, a)
-		}
-	}
-	if len(spent) > 0 {
-		if err := n.store.MarkSpent(spent); err != nil {
-			return err
+	for _, tr := range txs {
+		num, _ := tx.DecodeNumbers((*[tx.Trits]int8)(tr)) // checked by ValidateTrits
+		if num.Value < 0 {
+			spent = append(spent, store.HashFromTrits(tr[tx.EssenceOffset:tx.EssenceOffset+tx.HashTrits]))
 		}
 	}
 	appr, err := n.store.Approvers(h)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	if len(appr) == 0 {
-		n.tips.add(h, t.Meta.Arrival)
+	return spent, len(appr) == 0, nil
+}
+
+// loadBundleTrits collects the transactions of a stored tail's bundle, as
+// trits, by following trunks while the current index is below the last.
+func (n *Node) loadBundleTrits(tailHash store.Hash, tail *store.Tx) ([][]int8, error) {
+	var txs [][]int8
+	t := tail
+	for {
+		tr := make([]int8, tx.Trits)
+		if err := store.UnpackTx(tr, t.Raw); err != nil {
+			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
+		}
+		txs = append(txs, tr)
+		num, err := tx.DecodeNumbers((*[tx.Trits]int8)(tr))
+		if err != nil {
+			return nil, fmt.Errorf("bundle of %s: transaction %d: %w", tailHash, len(txs)-1, err)
+		}
+		if num.CurrentIndex >= num.LastIndex || len(txs) > 1000 {
+			return txs, nil
+		}
+		h := store.HashFromTrits(tr[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
+		if t, err = n.store.Get(h); err != nil {
+			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
+		}
 	}
-	return nil
 }

@@ -167,10 +167,21 @@ func (n *Node) loadTips() error {
 		if err != nil {
 			return err
 		}
-		if f.IsTail() {
-			if err := n.onSolidTail(h, t); err != nil {
-				n.log.Debug("stored tip not usable", "tx", h.Trytes(), "err", err)
+		if !f.IsTail() {
+			continue
+		}
+		spent, tip, err := n.checkSolidTail(h, t)
+		if err != nil {
+			n.log.Debug("stored tip not usable", "tx", h.Trytes(), "err", err)
+			continue
+		}
+		if len(spent) > 0 {
+			if err := n.store.MarkSpent(spent); err != nil {
+				return fmt.Errorf("load tip %s: %w", h, err)
 			}
+		}
+		if tip {
+			n.tips.add(h, t.Meta.Arrival)
 		}
 	}
 	// Transactions stored just before a crash may not have been solidified:

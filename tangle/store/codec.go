@@ -149,19 +149,20 @@ var unpackTable = func() (tab [243][5]int8) {
 // unpack fills dst from packed bytes; bytes out of range decode as zeros
 // (callers validate with [validPacked] first where input is untrusted).
 func unpack(dst []int8, src []byte) {
-	for i := range src {
-		v := int(int8(src[i]))
+	full := min(len(src), len(dst)/5)
+	for i, c := range src[:full] {
+		v := int(int8(c))
 		if v < -121 || v > 121 {
 			v = 0
 		}
-		tt := &unpackTable[v+121]
-		for j := 0; j < 5; j++ {
-			k := 5*i + j
-			if k >= len(dst) {
-				return
-			}
-			dst[k] = tt[j]
+		*(*[5]int8)(dst[5*i:]) = unpackTable[v+121]
+	}
+	if full < len(src) && 5*full < len(dst) { // a last, partial group
+		v := int(int8(src[full]))
+		if v < -121 || v > 121 {
+			v = 0
 		}
+		copy(dst[5*full:], unpackTable[v+121][:])
 	}
 }
 

@@ -83,12 +83,19 @@ func FieldsOf(t []int8) (Fields, error) {
 	}, nil
 }
 
-// Fields unpacks the transaction and returns its fields.
+// Fields returns the fields of the transaction. It unpacks only the part
+// after the signature (all of Fields lives there) and checks only that
+// part's bytes.
 func (tx *Tx) Fields() (Fields, error) {
-	var t [TxTrits]int8
-	if err := UnpackTx(t[:], tx.Raw); err != nil {
-		return Fields{}, err
+	if len(tx.Raw) != TxBytes {
+		return Fields{}, fmt.Errorf("store: transaction of %d bytes, want %d", len(tx.Raw), TxBytes)
 	}
+	tail := tx.Raw[sigBytes:]
+	if !validPacked(tail) {
+		return Fields{}, errors.New("store: transaction bytes out of t5b1 range")
+	}
+	var t [TxTrits]int8
+	unpack(t[5*sigBytes:], tail)
 	return FieldsOf(t[:])
 }
 

@@ -18,6 +18,9 @@ const (
 	// value, obsoleteTag, timestamp, currentIndex, lastIndex).
 	EssenceOffset = 6561
 	EssenceTrits  = 486
+	// TrunkOffset and BranchOffset are where the two approved hashes sit.
+	TrunkOffset  = 7290
+	BranchOffset = 7533
 	// MaxSupply is the largest |value|: (3^33-1)/2.
 	MaxSupply int64 = 2779530283277761
 	// MaxTimestamp27 is the largest value of a 27-trit field, (3^27-1)/2, the
@@ -129,19 +132,44 @@ func fieldAtTrit(p int) int {
 
 // Decode parses 2673 trytes without computing the hash (Hash stays empty).
 func Decode(trytes string) (*Transaction, error) {
-	if len(trytes) != Trytes {
-		return nil, fmt.Errorf("%w: %d trytes, want %d", ErrInvalid, len(trytes), Trytes)
-	}
 	var t [Trits]int8
-	if err := trinary.PutTrits(t[:], trytes); err != nil {
+	if err := PutTrytes(&t, trytes); err != nil {
+		return nil, err
+	}
+	return decodeTrits(&t)
+}
+
+// PutTrytes converts 2673 trytes into dst, naming the field of the first
+// character that is not a tryte. It checks nothing else.
+func PutTrytes(dst *[Trits]int8, trytes string) error {
+	if len(trytes) != Trytes {
+		return fmt.Errorf("%w: %d trytes, want %d", ErrInvalid, len(trytes), Trytes)
+	}
+	if err := trinary.PutTrits(dst[:], trytes); err != nil {
 		var te *trinary.Error
 		if errors.As(err, &te) && te.Offset >= 0 {
 			f := fieldAtTrit(3 * te.Offset)
-			return nil, &FieldError{Field: Layout[f].Name, Offset: te.Offset - Layout[f].Offset/3, Err: err}
+			return &FieldError{Field: Layout[f].Name, Offset: te.Offset - Layout[f].Offset/3, Err: err}
 		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return decodeTrits(&t)
+	return nil
+}
+
+// CheckTrits reports, naming the field, whether trits is 8019 valid trits.
+func CheckTrits(trits []int8) error {
+	if len(trits) != Trits {
+		return fmt.Errorf("%w: %d trits, want %d", ErrInvalid, len(trits), Trits)
+	}
+	if err := trinary.ValidTrits(trits); err != nil {
+		var te *trinary.Error
+		if errors.As(err, &te) && te.Offset >= 0 {
+			f := fieldAtTrit(te.Offset)
+			return &FieldError{Field: Layout[f].Name, Offset: te.Offset - Layout[f].Offset, Err: err}
+		}
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // Parse parses 2673 trytes and computes the transaction hash.
@@ -157,18 +185,7 @@ func Parse(trytes string) (*Transaction, error) {
 
 // ParseTrits parses 8019 trits and computes the transaction hash.
 func ParseTrits(trits []int8) (*Transaction, error) {
-	if len(trits) != Trits {
-		return nil, fmt.Errorf("%w: %d trits, want %d", ErrInvalid, len(trits), Trits)
-	}
-	if err := trinary.ValidTrits(trits); err != nil {
-		var te *trinary.Error
-		if errors.As(err, &te) && te.Offset >= 0 {
-			f := fieldAtTrit(te.Offset)
-			return nil, &FieldError{Field: Layout[f].Name, Offset: te.Offset - Layout[f].Offset, Err: err}
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	tx, err := decodeTrits((*[Trits]int8)(trits))
+	tx, err := DecodeTrits(trits)
 	if err != nil {
 		return nil, err
 	}
@@ -176,42 +193,81 @@ func ParseTrits(trits []int8) (*Transaction, error) {
 	return tx, nil
 }
 
-func decodeTrits(t *[Trits]int8) (*Transaction, error) {
-	field := func(f int) []int8 { l := Layout[f]; return t[l.Offset : l.Offset+l.Trits] }
-	str := func(f int) string { return trinary.MustTrytes(field(f)) }
-	tx := &Transaction{
-		SignatureMessageFragment: str(fSig),
-		Address:                  str(fAddress),
-		ObsoleteTag:              str(fObsoleteTag),
-		Bundle:                   str(fBundle),
-		TrunkTransaction:         str(fTrunk),
-		BranchTransaction:        str(fBranch),
-		Tag:                      str(fTag),
-		Nonce:                    str(fNonce),
+// DecodeTrits parses 8019 trits without computing the hash (Hash stays
+// empty).
+func DecodeTrits(trits []int8) (*Transaction, error) {
+	if err := CheckTrits(trits); err != nil {
+		return nil, err
 	}
+	return decodeTrits((*[Trits]int8)(trits))
+}
+
+// Numbers are the numeric fields of a transaction.
+type Numbers struct {
+	Value                         int64
+	Timestamp                     int64 // Unix seconds
+	CurrentIndex, LastIndex       uint64
+	AttachmentTimestamp           int64 // Unix milliseconds
+	AttachmentTimestampLowerBound int64
+	AttachmentTimestampUpperBound int64
+}
+
+// DecodeNumbers decodes and checks the numeric fields of valid trits
+// (value within 33 trits, indexes not negative, currentIndex <= lastIndex)
+// without building the tryte fields: what a node needs to accept a
+// transaction, at a fraction of [Decode]'s cost.
+func DecodeNumbers(t *[Trits]int8) (Numbers, error) {
+	field := func(f int) []int8 { l := Layout[f]; return t[l.Offset : l.Offset+l.Trits] }
 	v := field(fValue)
 	for i := valueUsedTrits; i < len(v); i++ {
 		if v[i] != 0 {
-			return nil, fieldErr(fValue, i, "trits 33..80 must be 0 (|value| <= %d)", MaxSupply)
+			return Numbers{}, fieldErr(fValue, i, "trits 33..80 must be 0 (|value| <= %d)", MaxSupply)
 		}
 	}
-	tx.Value = trinary.TritsToInt(v[:valueUsedTrits])
-	tx.Timestamp = trinary.TritsToInt(field(fTimestamp))
 	ci, li := trinary.TritsToInt(field(fCurrentIndex)), trinary.TritsToInt(field(fLastIndex))
 	if ci < 0 {
-		return nil, fieldErr(fCurrentIndex, -1, "%d is negative", ci)
+		return Numbers{}, fieldErr(fCurrentIndex, -1, "%d is negative", ci)
 	}
 	if li < 0 {
-		return nil, fieldErr(fLastIndex, -1, "%d is negative", li)
+		return Numbers{}, fieldErr(fLastIndex, -1, "%d is negative", li)
 	}
 	if ci > li {
-		return nil, fieldErr(fCurrentIndex, -1, "%d is greater than lastIndex %d", ci, li)
+		return Numbers{}, fieldErr(fCurrentIndex, -1, "%d is greater than lastIndex %d", ci, li)
 	}
-	tx.CurrentIndex, tx.LastIndex = uint64(ci), uint64(li)
-	tx.AttachmentTimestamp = trinary.TritsToInt(field(fAttach))
-	tx.AttachmentTimestampLowerBound = trinary.TritsToInt(field(fAttachLow))
-	tx.AttachmentTimestampUpperBound = trinary.TritsToInt(field(fAttachUp))
-	return tx, nil
+	return Numbers{
+		Value:                         trinary.TritsToInt(v[:valueUsedTrits]),
+		Timestamp:                     trinary.TritsToInt(field(fTimestamp)),
+		CurrentIndex:                  uint64(ci),
+		LastIndex:                     uint64(li),
+		AttachmentTimestamp:           trinary.TritsToInt(field(fAttach)),
+		AttachmentTimestampLowerBound: trinary.TritsToInt(field(fAttachLow)),
+		AttachmentTimestampUpperBound: trinary.TritsToInt(field(fAttachUp)),
+	}, nil
+}
+
+func decodeTrits(t *[Trits]int8) (*Transaction, error) {
+	num, err := DecodeNumbers(t)
+	if err != nil {
+		return nil, err
+	}
+	str := func(f int) string { l := Layout[f]; return trinary.MustTrytes(t[l.Offset : l.Offset+l.Trits]) }
+	return &Transaction{
+		SignatureMessageFragment:      str(fSig),
+		Address:                       str(fAddress),
+		Value:                         num.Value,
+		ObsoleteTag:                   str(fObsoleteTag),
+		Timestamp:                     num.Timestamp,
+		CurrentIndex:                  num.CurrentIndex,
+		LastIndex:                     num.LastIndex,
+		Bundle:                        str(fBundle),
+		TrunkTransaction:              str(fTrunk),
+		BranchTransaction:             str(fBranch),
+		Tag:                           str(fTag),
+		AttachmentTimestamp:           num.AttachmentTimestamp,
+		AttachmentTimestampLowerBound: num.AttachmentTimestampLowerBound,
+		AttachmentTimestampUpperBound: num.AttachmentTimestampUpperBound,
+		Nonce:                         str(fNonce),
+	}, nil
 }
 
 // Trits encodes the transaction as 8019 trits. Hash is ignored. Tryte fields

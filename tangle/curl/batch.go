@@ -6,23 +6,49 @@ import (
 	"unsafe"
 )
 
-// BatchLanes is how many inputs [BatchHasher] hashes in one pass.
+// BatchLanes is the lane count of the portable 64-lane engine, the smallest
+// group [BatchHasher] hashes in one pass. Size groups with
+// [BatchLanesPreferred], which is larger where the CPU has SIMD engines.
 const BatchLanes = 64
+
+// BatchLanesPreferred returns how many inputs [BatchHasher] hashes in one
+// pass of Curl-P-81 on this CPU: 512 with AVX-512, 256 with AVX2, else 64.
+// A call with fewer inputs costs as much as a full group, so callers hash in
+// groups of this size (or multiples of it).
+func BatchLanesPreferred() int { return 64 * bestBatchEngine().words }
 
 // ErrBatchShape is wrapped by [BatchHasher.Hash] when its arguments do not fit.
 var ErrBatchShape = errors.New("curl: batch shape")
 
-// BatchHasher hashes many equal-length inputs at once, for node ingest: each
-// state trit is held as two 64-bit words (lo, hi) with one bit per input, so
-// one pass of the round loop advances 64 sponges. Use one BatchHasher per
-// goroutine; the zero value is ready. Hashing does not allocate.
+// BatchHasher hashes many equal-length inputs at once, for node ingest. It is
+// bitsliced: each state trit is held as two bit planes (lo, hi) with one bit
+// per input, so one pass of the round loop advances 64 sponges per 64-bit
+// word. Curl-P-81 runs on the widest engine the CPU has (AVX-512: 512 inputs
+// per pass, AVX2: 256, else pure Go: 64; see [BatchLanesPreferred]); other
+// round counts use the Go engine.
+//
+// Trits are converted to bit planes and back 64 lanes × 64 positions at a
+// time (transposer; with AVX-512 BW/VBMI/GFNI in assembly).
+//
+// Use one BatchHasher per goroutine; the zero value is ready. The first call
+// allocates the state buffers (about 190 KB with AVX-512);
+// later calls do not allocate, so keep a hasher per worker rather than one
+// per call.
 type BatchHasher struct {
-	a, b [2 * StateTrits]uint64 // position i: lo at 2i, hi at 2i+1
+	eng    *batchEngine // nil: the fastest engine (tests force others)
+	buf    []uint64     // two state buffers, cache-line aligned
+	tab    []uint16     // slot tables of the SIMD passes (see passSchedule)
+	slot   *[StateTrits]uint16
+	bufEng *batchEngine  // the engine buf and tab were made for
+	trans  simdTranspose // tests: force a transposition (simdAuto: the best)
+	t      transposer
 }
 
 // Hash writes Curl-P(rounds) of src[i] (absorb, then squeeze 243 trits) to
 // dst[i], exactly as [Hash] would. Every src[i] must have the same, non-zero
-// length (8019 trits for transactions) and valid trits.
+// length (8019 trits for transactions) and valid trits. Inputs are hashed in
+// groups of [BatchLanesPreferred] (for Curl-P-81; else [BatchLanes]), and a
+// partial group costs as much as a full one.
 func (h *BatchHasher) Hash(dst [][HashTrits]int8, src [][]int8, rounds int) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("%w: %d outputs for %d inputs", ErrBatchShape, len(dst), len(src))
@@ -42,42 +68,99 @@ func (h *BatchHasher) Hash(dst [][HashTrits]int8, src [][]int8, rounds int) erro
 			return fmt.Errorf("%w: input %d has %d trits, input 0 has %d", ErrBatchShape, i, len(s), n)
 		}
 	}
-	for g := 0; g < len(src); g += BatchLanes {
-		end := min(g+BatchLanes, len(src))
-		h.group(dst[g:end], src[g:end], rounds)
+	e := h.engine(rounds)
+	lanes := 64 * e.words
+	for g := 0; g < len(src); g += lanes {
+		end := min(g+lanes, len(src))
+		h.group(e, dst[g:end], src[g:end], rounds)
 	}
 	return nil
 }
 
-// group hashes up to 64 inputs of equal length.
-func (h *BatchHasher) group(dst [][HashTrits]int8, src [][]int8, rounds int) {
-	for i := range h.a {
-		h.a[i] = ^uint64(0) // every trit 0 = (1, 1)
+// engine returns the engine for rounds and makes sure the buffers fit it.
+func (h *BatchHasher) engine(rounds int) *batchEngine {
+	if h.eng == nil {
+		h.eng = bestBatchEngine()
 	}
+	e := h.eng
+	if rounds != Rounds81 {
+		e = &goBatchEngine
+	}
+	if h.bufEng != h.eng {
+		h.alloc(h.eng)
+	}
+	return e
+}
+
+// alloc makes the buffers for e; they also fit the Go engine.
+func (h *BatchHasher) alloc(e *batchEngine) {
+	h.bufEng = e
+	h.t.simd = h.trans
+	if h.trans == simdAuto || h.trans > simdTransposeHere() {
+		h.t.simd = simdTransposeHere()
+	}
+	words := 2 * (StateTrits + e.spare) * 2 * e.words
+	raw := make([]uint64, words+cacheLine/8)
+	off := 0
+	for uintptr(unsafe.Pointer(&raw[off]))%cacheLine != 0 {
+		off++
+	}
+	h.buf = raw[off : off+words : off+words]
+	h.tab, h.slot = nil, nil
+	if e.schedule != nil {
+		h.tab, h.slot = e.schedule()
+	}
+}
+
+const cacheLine = 64
+
+// group hashes up to 64·e.words inputs of equal length.
+//
+// The state of position x is 2·e.words words at x·stride (lo plane, then hi
+// plane), XORed with the engine's encoding masks. After the rounds of a
+// block, position x sits in slot perm[x] (the SIMD passes permute the state
+// in place) or in place (perm == nil). The next block is loaded into the
+// other buffer in natural order, and the positions it does not overwrite are
+// gathered into it.
+func (h *BatchHasher) group(e *batchEngine, dst [][HashTrits]int8, src [][]int8, rounds int) {
+	stride := 2 * e.words
+	size := (StateTrits + e.spare) * stride
+	cur, other := h.buf[:size], h.buf[size:2*size]
+	zl, zh := ^uint64(0)^e.lo, ^uint64(0)^e.hi // trit 0
+	for x := range StateTrits {
+		p := cur[x*stride : (x+1)*stride]
+		for w := range e.words {
+			p[w], p[e.words+w] = zl, zh
+		}
+	}
+	h.t.begin(src)
+	defer h.t.end() // keep no input alive
+	var perm *[StateTrits]uint16
 	total := len(src[0])
 	for off := 0; off < total; off += HashTrits {
 		n := min(HashTrits, total-off)
-		for i := 0; i < n; i++ {
-			var lo, hi uint64
-			for lane, s := range src {
-				t := s[off+i]
-				lo |= uint64(uint8(t-1)>>7) << uint(lane)  // t <= 0
-				hi |= uint64(uint8(-t-1)>>7) << uint(lane) // t >= 0
+		if perm != nil {
+			for x := n; x < StateTrits; x++ {
+				s := int(perm[x]) * stride
+				copy(other[x*stride:(x+1)*stride], cur[s:s+stride])
 			}
-			h.a[2*i], h.a[2*i+1] = lo, hi
+			cur, other = other, cur
 		}
-		for r := 0; r < rounds; r++ {
-			batchRound(&h.b, &h.a)
-			h.a, h.b = h.b, h.a
+		h.t.load(cur, e, src, off, n)
+		if e.passes != nil {
+			e.passes(&cur[0], &h.tab[0], rounds/3)
+			perm = h.slot
+			continue
 		}
+		a := (*[2 * StateTrits]uint64)(cur[:2*StateTrits])
+		b := (*[2 * StateTrits]uint64)(other[:2*StateTrits])
+		for range rounds {
+			batchRound(b, a)
+			a, b = b, a
+		}
+		cur, other = a[:], b[:]
 	}
-	for lane := range dst {
-		d := &dst[lane]
-		for i := range d {
-			l, hh := int8(h.a[2*i]>>uint(lane)&1), int8(h.a[2*i+1]>>uint(lane)&1)
-			d[i] = hh - l
-		}
-	}
+	h.t.store(dst, cur, e, perm)
 }
 
 // batchRound is one Curl-P round on 64 lanes: output i = F(src[p(i)],

@@ -7,20 +7,25 @@ import (
 )
 
 // The checked-in assembly is what the generator writes now (run
-// `go generate ./pow/` after changing it).
+// `go generate ./pow/ ./tangle/curl/` after changing it).
 func TestGeneratedFilesAreCurrent(t *testing.T) {
 	t.Parallel()
-	for name, want := range map[string]string{
-		"search_avx512_amd64.s": fileAVX512(),
-		"search_avx2_amd64.s":   fileAVX2(),
-		"search_arm64.s":        fileNEON(),
-	} {
-		got, err := os.ReadFile(filepath.Join("..", "..", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != want {
-			t.Errorf("%s differs from the generator's output: run go generate ./pow/", name)
+	sets := []struct {
+		dir, pkg string
+		files    map[string]string
+	}{
+		{filepath.Join("..", ".."), "./pow/", powFiles()},
+		{filepath.Join("..", "..", "..", "tangle", "curl"), "./tangle/curl/", curlFiles()},
+	}
+	for _, set := range sets {
+		for name, want := range set.files {
+			got, err := os.ReadFile(filepath.Join(set.dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != want {
+				t.Errorf("%s differs from the generator's output: run go generate %s", name, set.pkg)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tanglegate/gateway/tangle/bundle"
 	"github.com/tanglegate/gateway/tangle/gossip/gossiptest"
+	"github.com/tanglegate/gateway/tangle/milestone/milestonetest"
 	"github.com/tanglegate/gateway/tangle/sign"
 	"github.com/tanglegate/gateway/tangle/store"
 	"github.com/tanglegate/gateway/tangle/tx"
@@ -13,7 +14,7 @@ import (
 
 const walletSeed = "TANGLEGATE9WALLET9SEED"
 
-func spend(t *testing.T, m *member, to string) store.Hash {
+func spend(t *testing.T, m *milestonetest.Member, to string) store.Hash {
 	t.Helper()
 	in, err := bundle.InputFromSeed(walletSeed, 0, 1, tx.MaxSupply)
 	if err != nil {
@@ -48,12 +49,10 @@ func TestDoubleSpendIsRejectedByEveryNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, _ := store.HashFromTrytes(from)
-	nw := newNetwork(t, map[store.Hash]uint64{src: uint64(tx.MaxSupply)})
+	nw := newNetwork(t, map[store.Hash]uint64{src: uint64(tx.MaxSupply)}, nil)
 	peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
-	nodes := []*member{nw.start(t, peers[0], peers, true, nil), nw.start(t, peers[1], peers, false, nil), nw.start(t, peers[2], peers, false, nil)}
-	for _, m := range nodes {
-		gossiptest.WaitFor(t, 20*time.Second, "mesh", func() bool { return len(m.Gossip.Connected()) == 2 })
-	}
+	nodes := []*milestonetest.Member{nw.Start(t, peers[0], peers, true), nw.Start(t, peers[1], peers, false), nw.Start(t, peers[2], peers, false)}
+	milestonetest.Mesh(t, nodes...)
 	a, b := gossiptest.RandomAddress(), gossiptest.RandomAddress()
 	ha, _ := store.HashFromTrytes(a)
 	hb, _ := store.HashFromTrytes(b)
@@ -63,10 +62,10 @@ func TestDoubleSpendIsRejectedByEveryNode(t *testing.T) {
 	var want []uint64
 	for i, m := range nodes {
 		gossiptest.WaitFor(t, 60*time.Second, "both spends settled", func() bool {
-			bal, _, err := m.ms.Balances(addrs)
+			bal, _, err := m.Tracker.Balances(addrs)
 			return err == nil && bal[0] == 0 && bal[1]+bal[2] == uint64(tx.MaxSupply)
 		})
-		bal, _, _ := m.ms.Balances(addrs)
+		bal, _, _ := m.Tracker.Balances(addrs)
 		if i == 0 {
 			want = bal
 		} else if bal[1] != want[1] || bal[2] != want[2] {

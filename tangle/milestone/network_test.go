@@ -6,24 +6,23 @@ import (
 
 	"github.com/tanglegate/gateway/tangle/gossip"
 	"github.com/tanglegate/gateway/tangle/gossip/gossiptest"
+	"github.com/tanglegate/gateway/tangle/milestone/milestonetest"
 )
 
 func TestThreeNodesConfirmEverythingAndRecover(t *testing.T) {
 	t.Parallel()
-	nw := newNetwork(t, nil)
+	nw := newNetwork(t, nil, nil)
 	peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
-	nodes := []*member{
-		nw.start(t, peers[0], peers, true, nil),
-		nw.start(t, peers[1], peers, false, nil),
-		nw.start(t, peers[2], peers, false, nil),
+	nodes := []*milestonetest.Member{
+		nw.Start(t, peers[0], peers, true),
+		nw.Start(t, peers[1], peers, false),
+		nw.Start(t, peers[2], peers, false),
 	}
-	for _, m := range nodes {
-		gossiptest.WaitFor(t, 20*time.Second, "mesh", func() bool { return len(m.Gossip.Connected()) == 2 })
-	}
+	milestonetest.Mesh(t, nodes...)
 	hs := sendMany(t, nodes, manyTxs, "ROUNDROBIN")
 	for i, m := range nodes {
-		gossiptest.WaitFor(t, 120*time.Second, "every transaction confirmed on every node", func() bool { return confirmedAll(m.Store, hs) })
-		if !m.ms.Synced() {
+		gossiptest.WaitFor(t, 120*time.Second, "every transaction confirmed on every node", func() bool { return milestonetest.ConfirmedAll(m.Store, hs) })
+		if !m.Tracker.Synced() {
 			t.Errorf("node %d not synced", i)
 		}
 	}
@@ -31,10 +30,10 @@ func TestThreeNodesConfirmEverythingAndRecover(t *testing.T) {
 	// node 2 stops abruptly; the others go on; it restarts and catches up.
 	nodes[2].Stop()
 	more := sendMany(t, nodes[:2], manyTxs/10+5, "WHILEDOWN")
-	gossiptest.WaitFor(t, 60*time.Second, "confirmed on node 0", func() bool { return confirmedAll(nodes[0].Store, more) })
-	nodes[2] = nw.start(t, peers[2], peers, false, nil)
+	gossiptest.WaitFor(t, 60*time.Second, "confirmed on node 0", func() bool { return milestonetest.ConfirmedAll(nodes[0].Store, more) })
+	nodes[2] = nw.Start(t, peers[2], peers, false)
 	gossiptest.WaitFor(t, 120*time.Second, "restarted node caught up", func() bool {
-		return confirmedAll(nodes[2].Store, more) && confirmedAll(nodes[2].Store, hs)
+		return milestonetest.ConfirmedAll(nodes[2].Store, more) && milestonetest.ConfirmedAll(nodes[2].Store, hs)
 	})
 
 	// partition: node 1 loses both peers, both sides keep working, then it heals.
@@ -43,7 +42,7 @@ func TestThreeNodesConfirmEverythingAndRecover(t *testing.T) {
 		nodes[1].Gossip.RemovePeer(peers[i].ID.Fingerprint)
 	}
 	gossiptest.WaitFor(t, 20*time.Second, "partitioned", func() bool { return len(nodes[1].Gossip.Connected()) == 0 })
-	left := sendMany(t, []*member{nodes[0], nodes[2]}, 20, "LEFTSIDE")
+	left := sendMany(t, []*milestonetest.Member{nodes[0], nodes[2]}, 20, "LEFTSIDE")
 	right := sendMany(t, nodes[1:2], 20, "RIGHTSIDE")
 	for _, i := range []int{0, 2} {
 		if err := nodes[i].Gossip.AddPeer(peers[1].Addr, peers[1].ID.Fingerprint); err != nil {
@@ -55,7 +54,7 @@ func TestThreeNodesConfirmEverythingAndRecover(t *testing.T) {
 	}
 	for _, m := range nodes {
 		gossiptest.WaitFor(t, 120*time.Second, "partition healed and both sides confirmed", func() bool {
-			return confirmedAll(m.Store, left) && confirmedAll(m.Store, right)
+			return milestonetest.ConfirmedAll(m.Store, left) && milestonetest.ConfirmedAll(m.Store, right)
 		})
 	}
 }
@@ -72,24 +71,23 @@ func TestFreshNodeWarpSyncs(t *testing.T) {
 	}{{"bulk cones", true}, {"milestone and transaction requests only", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			nw := newNetwork(t, nil)
 			const maxPending = 64
-			nw.gossip = func(c *gossip.Config) { c.NoExtensions = !tc.cones; c.MaxPending = maxPending }
+			nw := newNetwork(t, nil, func(c *gossip.Config) { c.NoExtensions = !tc.cones; c.MaxPending = maxPending })
 			peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
-			coo := nw.start(t, peers[0], peers[:1], true, nil)
-			hs := sendMany(t, []*member{coo}, manyTxs, "HISTORY")
-			gossiptest.WaitFor(t, 120*time.Second, "history confirmed on the coordinator", func() bool { return confirmedAll(coo.Store, hs) })
-			_, history, _ := coo.ms.Indexes()
+			coo := nw.Start(t, peers[0], peers[:1], true)
+			hs := sendMany(t, []*milestonetest.Member{coo}, manyTxs, "HISTORY")
+			gossiptest.WaitFor(t, 120*time.Second, "history confirmed on the coordinator", func() bool { return milestonetest.ConfirmedAll(coo.Store, hs) })
+			_, history, _ := coo.Tracker.Indexes()
 
-			fresh := nw.start(t, peers[1], peers, false, nil)
+			fresh := nw.Start(t, peers[1], peers, false)
 			if err := coo.Gossip.AddPeer(peers[1].Addr, peers[1].ID.Fingerprint); err != nil {
 				t.Fatal(err)
 			}
 			most := 0
 			gossiptest.WaitFor(t, 120*time.Second, "fresh node confirmed the history", func() bool {
 				most = max(most, fresh.Gossip.Pending())
-				_, solid, _ := fresh.ms.Indexes()
-				return solid >= history && confirmedAll(fresh.Store, hs)
+				_, solid, _ := fresh.Tracker.Indexes()
+				return solid >= history && milestonetest.ConfirmedAll(fresh.Store, hs)
 			})
 			if most > maxPending {
 				t.Errorf("%d transaction requests outstanding at once, bound %d", most, maxPending)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tanglegate/gateway/tangle/gossip/gossiptest"
+	"github.com/tanglegate/gateway/tangle/milestone/milestonetest"
 	"github.com/tanglegate/gateway/tangle/snapshot"
 	"github.com/tanglegate/gateway/tangle/store"
 )
@@ -17,12 +18,13 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 	peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
 	pruning := snapshot.Config{Every: 5, Keep: 5, Dir: t.TempDir()}
 	perma := snapshot.Config{Every: 5, Keep: 5, Permanode: true}
-	nodes := []*member{
-		nw.start(t, peers[0], peers, true, nil),
-		nw.start(t, peers[1], peers, false, &pruning),
-		nw.start(t, peers[2], peers, false, &perma),
+	var pruner *snapshot.Manager
+	nodes := []*milestonetest.Member{
+		nw.Start(t, peers[0], peers, true),
+		nw.Start(t, peers[1], peers, false, withSnapshots(t, pruning, &pruner)),
+		nw.Start(t, peers[2], peers, false, withSnapshots(t, perma, nil)),
 	}
-	mesh(t, nodes)
+	milestonetest.Mesh(t, nodes...)
 	var all, first []store.Hash
 	var countAt25 uint64
 	for solid(nodes[1]) < pruneMilestones {
@@ -36,13 +38,13 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 		}
 	}
 	gossiptest.WaitFor(t, 30*time.Second, "pruned", func() bool {
-		_, _, p := nodes[1].ms.Indexes()
+		_, _, p := nodes[1].Tracker.Indexes()
 		return p >= pruneMilestones-2*5
 	})
 	if !gossiptest.HasAll(nodes[2].Store, all) {
 		t.Error("the permanode lost transactions")
 	}
-	if _, _, p := nodes[2].ms.Indexes(); p != 0 {
+	if _, _, p := nodes[2].Tracker.Indexes(); p != 0 {
 		t.Errorf("the permanode pruned up to %d", p)
 	}
 	for _, h := range first {
@@ -52,7 +54,7 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 	}
 	kept, _ := nodes[1].Store.Count()
 	total, _ := nodes[2].Store.Count()
-	t.Logf("after %d milestones: pruning node %d transactions (%d at half way), permanode %d; %d entry points", solid(nodes[1]), kept, countAt25, total, nodes[1].snap.EntryPoints())
+	t.Logf("after %d milestones: pruning node %d transactions (%d at half way), permanode %d; %d entry points", solid(nodes[1]), kept, countAt25, total, pruner.EntryPoints())
 	// It keeps at most the last Keep+Every milestones' worth (plus the ones
 	// still waiting for their snapshot), so its share of everything shrinks
 	// as pruneMilestones grows, and it must not keep growing after half way.
@@ -61,7 +63,7 @@ func TestPruningNodeStaysBoundedWhilePermanodeKeepsEverything(t *testing.T) {
 	}
 	// it keeps working on top of its entry points
 	late := round(t, nodes, 3, "AFTERPRUNING")
-	if !confirmedAll(nodes[1].Store, late) {
+	if !milestonetest.ConfirmedAll(nodes[1].Store, late) {
 		t.Error("the pruning node does not confirm new transactions")
 	}
 	rep, err := store.Check(nodes[1].Store.DB())
@@ -80,7 +82,7 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	nw := newNetwork(t, genesis)
 	peers := []*gossiptest.Peer{gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)}
 	cfg := snapshot.Config{Every: 5, Keep: 5}
-	nodes := []*member{nw.start(t, peers[0], peers, true, nil), nw.start(t, peers[1], peers, false, &cfg)}
+	nodes := []*milestonetest.Member{nw.Start(t, peers[0], peers, true), nw.Start(t, peers[1], peers, false, withSnapshots(t, cfg, nil))}
 	gossiptest.WaitFor(t, 20*time.Second, "pair connected", func() bool { return len(nodes[1].Gossip.Connected()) >= 1 })
 	var old []store.Hash
 	for solid(nodes[1]) < snapshotAt {
@@ -102,7 +104,7 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	if string(signer) != peers[1].ID.Fingerprint {
 		t.Fatalf("signer %s, want the exporting node's %s", signer, peers[1].ID.Fingerprint)
 	}
-	if got.Network != nw.address || got.Index < snapshotAt || len(got.EntryPoints) == 0 {
+	if got.Network != nw.Address || got.Index < snapshotAt || len(got.EntryPoints) == 0 {
 		t.Fatalf("snapshot network %s index %d with %d entry points", got.Network, got.Index, len(got.EntryPoints))
 	}
 	// the fresh node imports it before its first start
@@ -118,18 +120,18 @@ func TestFreshNodeBootstrapsFromExportedSnapshot(t *testing.T) {
 	}
 	st.Close()
 	keepAll := snapshot.Config{Every: 5, Keep: 100} // the checks below read what it synced
-	fresh := nw.start(t, peers[2], peers, false, &keepAll)
+	fresh := nw.Start(t, peers[2], peers, false, withSnapshots(t, keepAll, nil))
 	nodes = append(nodes, fresh)
-	mesh(t, nodes)
+	milestonetest.Mesh(t, nodes...)
 	var newer []store.Hash
 	for range 3 {
 		newer = append(newer, round(t, nodes, 3, "AFTERSNAPSHOT")...)
 	}
-	gossiptest.WaitFor(t, 30*time.Second, "fresh node synced", func() bool { return solid(fresh) >= solid(nodes[0]) && fresh.ms.Synced() })
-	if !confirmedAll(fresh.Store, newer) {
+	gossiptest.WaitFor(t, 30*time.Second, "fresh node synced", func() bool { return solid(fresh) >= solid(nodes[0]) && fresh.Tracker.Synced() })
+	if !milestonetest.ConfirmedAll(fresh.Store, newer) {
 		t.Error("the fresh node did not confirm the new transactions")
 	}
-	bal, _, err := fresh.ms.Balances([]store.Hash{src})
+	bal, _, err := fresh.Tracker.Balances([]store.Hash{src})
 	if err != nil || bal[0] != 1000 {
 		t.Errorf("fresh node balance %v, %v; want 1000 from the snapshot", bal, err)
 	}

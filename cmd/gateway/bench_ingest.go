@@ -277,18 +277,19 @@ func generateTxs(ctx context.Context, path string, count int) error {
 		}
 		var wg sync.WaitGroup
 		var nextGroup atomic.Int64
+		lanes := curl.BatchLanesPreferred()
 		for range workers {
 			wg.Go(func() {
 				var h curl.BatchHasher
-				ts := make([][store.TxTrits]int8, curl.BatchLanes)
-				src := make([][]int8, curl.BatchLanes)
-				dst := make([][curl.HashTrits]int8, curl.BatchLanes)
+				ts := make([][store.TxTrits]int8, lanes)
+				src := make([][]int8, lanes)
+				dst := make([][curl.HashTrits]int8, lanes)
 				for {
-					g := int(nextGroup.Add(1)-1) * curl.BatchLanes
+					g := int(nextGroup.Add(1)-1) * lanes
 					if g >= n {
 						return
 					}
-					k := min(curl.BatchLanes, n-g)
+					k := min(lanes, n-g)
 					for j := range k {
 						genTx(done+g+j, parents[g+j][0], parents[g+j][1], &ts[j])
 						src[j] = ts[j][:]

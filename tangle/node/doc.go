@@ -34,8 +34,9 @@
 // them must still answer API reads and poll its devices on time. The CPU
 // work of ingest (steps 1 to 3, and step 5 with its bundle checks) runs
 // only while holding one of Config.CPUs slots (default GOMAXPROCS-1, at
-// least one), handed on in arrival order between groups of 64 transactions
-// or 16 solidification steps, and never held across a store write. So
+// least one), handed on in arrival order after each pass of the batch
+// hasher (512 transactions with AVX-512) or 16 solidification steps, and
+// never held across a store write. So
 // ingest keeps at most CPUs processors busy, and the Go scheduler always
 // has one with nothing to do, which is the one that notices an API
 // request has arrived. `tanglegate run` also gives the runtime a spare

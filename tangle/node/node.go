@@ -183,7 +183,7 @@ func (n *Node) IngestHashed(trits []int8, hash *[curl.HashTrits]int8) bool {
 }
 
 func (n *Node) ingestWorker(ctx context.Context) {
-	const batchMax = 64
+	batchMax := curl.BatchLanesPreferred()
 	items := make([]ingestItem, 0, batchMax)
 	for {
 		items = items[:0]
@@ -262,7 +262,8 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 }
 
 // prepare decodes, hashes and checks trytes, holding a CPU slot, which it
-// hands on between groups of [curl.BatchLanes] transactions.
+// hands on between groups of [curl.BatchLanesPreferred] transactions (one
+// pass of the batch hasher).
 func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error) {
 	if err := n.acquireCPU(ctx); err != nil {
 		return nil, err
@@ -274,14 +275,15 @@ func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error
 		}
 	}()
 	ps := make([]*prepared, len(trytes))
-	for g := 0; g < len(ps); g += curl.BatchLanes {
+	lanes := curl.BatchLanesPreferred()
+	for g := 0; g < len(ps); g += lanes {
 		if g > 0 {
 			if err := n.yieldCPU(ctx); err != nil {
 				held = false
 				return nil, err
 			}
 		}
-		end := min(g+curl.BatchLanes, len(ps))
+		end := min(g+lanes, len(ps))
 		t0 := time.Now()
 		for i := g; i < end; i++ {
 			p, err := n.decodeTrytes(trytes[i])

@@ -33,7 +33,13 @@
 // flight; it streams the cone parents first, milestone tail last, then a
 // [TypeConeEnd]); other peers, or a cone that is refused or stalls, get a
 // milestone request, and the walker then requests the missing part of the
-// cone transaction by transaction, many milestones at once. Cone walks stop at solid
+// cone transaction by transaction, many milestones at once. A cone request
+// belongs to its connection: when that closes (e.g. the duplicate of two
+// peers dialling each other is dropped) the cone is simply asked again. It
+// stalls only when its connection delivered nothing for 10 x
+// Config.RetryAfter (progress, not age: a slow peer still streaming, or our
+// own busy node, is no stall); a stalled cone is asked again (of another
+// peer if there is one) and walked only after three stalls. Cone walks stop at solid
 // transactions and solid entry points, and while we are not synced the
 // parents of transactions we did not ask for are not requested (nor are
 // they relayed): warp sync does not walk into history below a snapshot.

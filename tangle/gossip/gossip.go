@@ -130,7 +130,6 @@ type Gossip struct {
 	walk     *walker
 
 	txRequests, coneRequests atomic.Uint64
-	received                 atomic.Uint64 // new transactions from peers
 }
 
 var (
@@ -313,7 +312,7 @@ func (g *Gossip) Request(hs []store.Hash, msIndex uint32) {
 		case coneAsked:
 			return // on its way
 		case coneNone:
-			if msIndex > solid+1 && len(extConns(g.conns())) > 0 {
+			if (msIndex > solid+1 || !g.synced()) && len(extConns(g.conns())) > 0 {
 				return // warp sync asks for the whole cone
 			}
 		}

@@ -86,7 +86,6 @@ func (c *conn) onTransaction(trits []int8, hash *[curl.HashTrits]int8, key uint6
 		return // already received from someone
 	}
 	c.p.fresh.Add(1)
-	g.received.Add(1)
 	if !g.ingest(c, trits, hash, requested || coned) {
 		g.seen.forget(h)
 		g.payloads.forget(key)

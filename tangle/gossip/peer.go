@@ -165,9 +165,28 @@ type conn struct {
 	ext           bool          // Tanglegate extensions negotiated (cone requests)
 	coning        atomic.Int32  // our cone requests to this peer not yet ended
 	cones         chan uint32   // cone requests to serve
+	progress      atomic.Int64  // unix ns of the last transaction or cone end read, or of waiting for our node
 }
 
 func (c *conn) close() { c.once.Do(func() { close(c.done); c.tc.Close() }) }
+
+// closed reports whether c has been closed.
+func (c *conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// progressAt returns when c last made progress on what we asked of it: a
+// transaction or cone end read, or our reader waiting for our own node
+// (then the delay is ours, not the peer's).
+func (c *conn) progressAt() time.Time { return time.Unix(0, c.progress.Load()) }
+
+// progressed records progress at now.
+func (c *conn) progressed(now time.Time) { c.progress.Store(now.UnixNano()) }
 
 // send queues a frame; when the queue is full it drops the frame if drop,
 // else waits up to a second.
@@ -320,6 +339,10 @@ func (g *Gossip) register(c *conn) bool {
 			return false
 		}
 		old.close()
+		// until c's own first heartbeat the peer is where it was (else
+		// we would look synced for a moment and walk offered tips)
+		c.solid.Store(old.solid.Load())
+		c.pruned.Store(old.pruned.Load())
 	}
 	c.p.conn = c
 	return true
@@ -331,6 +354,7 @@ func (g *Gossip) unregister(c *conn) {
 		c.p.conn = nil
 	}
 	g.mu.Unlock()
+	g.walk.connClosed(c)
 	select {
 	case c.p.wake <- struct{}{}:
 	default:
@@ -388,6 +412,7 @@ func (c *conn) readLoop(buf []byte) (err error) {
 		switch f.Type {
 		case TypeTransaction:
 			now := time.Now()
+			c.progressed(now)
 			tokens = min(rate, tokens+now.Sub(last).Seconds()*rate)
 			last = now
 			if tokens < 1 {
@@ -418,8 +443,9 @@ func (c *conn) readLoop(buf []byte) (err error) {
 			c.onMilestoneRequest(binary.BigEndian.Uint32(f.Payload))
 		case TypeConeEnd:
 			c.onTransactions(in) // the cone's transactions first
+			c.progressed(time.Now())
 			c.coning.Add(-1)
-			g.walk.coneEnd(binary.BigEndian.Uint32(f.Payload), binary.BigEndian.Uint32(f.Payload[4:]))
+			g.walk.coneEnd(c, binary.BigEndian.Uint32(f.Payload), binary.BigEndian.Uint32(f.Payload[4:]))
 		case TypeConeRequest:
 			select {
 			case c.cones <- binary.BigEndian.Uint32(f.Payload):
@@ -468,6 +494,7 @@ func (g *Gossip) ingest(c *conn, trits []int8, hash *[curl.HashTrits]int8, asked
 			return false
 		case <-time.After(2 * time.Millisecond):
 		}
+		c.progressed(time.Now()) // we are the slow side, not the peer
 		if g.n.IngestHashed(trits, hash) {
 			return true
 		}

@@ -39,9 +39,7 @@ type walker struct {
 	traversedAt time.Time               // when traversed was last cleared
 	walked      map[uint32]time.Time    // milestone cones walked; walker goroutine only
 
-	cones      map[uint32]int // cone state by milestone index (guarded by mu)
-	progress   uint64         // received plus stored at progressAt; walker goroutine only
-	progressAt time.Time      // when anything new last arrived
+	cones map[uint32]coneReq // cone requests by milestone index (guarded by mu)
 
 	deferred []store.Hash // unrequested arrivals while not synced, walked once synced
 	poked    bool         // a heartbeat asks for a warp-sync step
@@ -54,7 +52,7 @@ type walkItem struct {
 
 func newWalker(g *Gossip) *walker {
 	return &walker{g: g, wake: make(chan struct{}, 1), traversed: make(map[store.Hash]struct{}), traversedAt: time.Now(), walked: make(map[uint32]time.Time),
-		cones: make(map[uint32]int)}
+		cones: make(map[uint32]coneReq)}
 }
 
 // maxDeferred bounds the transactions whose parents wait for the end of sync.
@@ -181,34 +179,113 @@ func (g *Gossip) stored(h store.Hash) bool {
 
 // Cone states of the milestones in the warp-sync window.
 const (
-	coneNone   = iota // not asked (yet)
+	coneNone   = iota // not asked (yet), or to be asked again
 	coneAsked         // requested, the stream is on its way
 	coneDone          // the peer streamed it whole ([TypeConeEnd])
-	coneFailed        // refused or stalled: walk it transaction by transaction
+	coneFailed        // refused or stalled too often: walk it transaction by transaction
 )
 
 // coneAhead bounds the cone requests in flight.
 const coneAhead = 16
 
+// maxConeTries is how many times a cone request may stall before the cone
+// is walked transaction by transaction instead.
+const maxConeTries = 3
+
+// coneReq is the state of one milestone's cone request. A request belongs
+// to the connection it was sent on: when that connection closes (a
+// duplicate connection was replaced, the peer restarted) it is asked again
+// on another, which costs nothing; only a request whose connection stops
+// delivering is counted as stalled.
+type coneReq struct {
+	state int
+	conn  *conn     // the connection it was asked on (coneAsked)
+	asked time.Time // when it was asked (coneAsked)
+	tries int       // requests that stalled
+}
+
 // coneState returns the cone state of milestone index.
 func (w *walker) coneState(index uint32) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.cones[index]
+	return w.cones[index].state
 }
 
-// coneEnd records the end of a cone stream; an empty one means the peer
-// could not serve it.
-func (w *walker) coneEnd(index uint32, count uint32) {
+// coneEnd records the end of a cone stream on c; an empty one means the
+// peer could not serve it. The end of a request that was since moved to
+// another connection is ignored.
+func (w *walker) coneEnd(c *conn, index uint32, count uint32) {
 	w.mu.Lock()
-	if w.cones[index] == coneAsked {
-		w.cones[index] = coneDone
+	if r := w.cones[index]; r.state == coneAsked && r.conn == c {
+		r.state, r.conn = coneDone, nil
 		if count == 0 {
-			w.cones[index] = coneFailed
+			r.state = coneFailed
 		}
+		w.cones[index] = r
 	}
 	w.mu.Unlock()
 	w.poke()
+}
+
+// connClosed returns the cone requests in flight on c to be asked again
+// (on another connection, or on the peer's next one): a closed connection
+// is no sign that the cone cannot be had.
+func (w *walker) connClosed(c *conn) {
+	w.mu.Lock()
+	n := w.releaseLocked(func(r coneReq) bool { return r.conn == c })
+	w.mu.Unlock()
+	if n > 0 {
+		w.g.log.Debug("cone requests of a closed connection will be asked again", "peer", c.p.fp, "cones", n)
+		w.poke()
+	}
+}
+
+// releaseLocked puts the asked cones that match back to coneNone and
+// returns how many there were. w.mu is held.
+func (w *walker) releaseLocked(match func(coneReq) bool) int {
+	n := 0
+	for i, r := range w.cones {
+		if r.state == coneAsked && match(r) {
+			w.cones[i] = coneReq{state: coneNone, tries: r.tries}
+			n++
+		}
+	}
+	return n
+}
+
+// expire releases the cone requests whose connection has closed and
+// those whose connection delivered nothing of a cone stream for
+// stallAfter (progress-based: a peer that is slowly streaming a long cone,
+// or a reader that waits for our own busy node, is not stalled). A stalled
+// request is asked again, on another peer if there is one, until it has
+// stalled maxConeTries times; then the cone is walked transaction by
+// transaction. It returns how many requests stalled.
+func (w *walker) expire(now time.Time, stallAfter time.Duration) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.releaseLocked(func(r coneReq) bool { return r.conn.closed() })
+	stalled := 0
+	for i, r := range w.cones {
+		if r.state != coneAsked {
+			continue
+		}
+		last := r.asked
+		if p := r.conn.progressAt(); p.After(last) {
+			last = p
+		}
+		if now.Sub(last) <= stallAfter {
+			continue
+		}
+		stalled++
+		r.tries++
+		r.state, r.conn = coneNone, nil
+		if r.tries >= maxConeTries {
+			r.state = coneFailed
+		}
+		w.cones[i] = r
+		w.g.log.Info("cone request stalled", "index", i, "idle", now.Sub(last), "tries", r.tries, "walk", r.state == coneFailed)
+	}
+	return stalled
 }
 
 // step requests the milestones and cones of the window we lack and starts
@@ -258,27 +335,16 @@ func (w *walker) step() {
 	}
 	end := min(target, solid+g.cfg.SyncWindow)
 	ext := extConns(conns)
-	// progress: anything new arrived or was stored lately; otherwise cones
-	// in flight stalled
-	if n := g.received.Load() + g.n.Stats().Stored.Load(); n != w.progress {
-		w.progress, w.progressAt = n, now
-	}
-	stalled := now.Sub(w.progressAt) > 10*g.cfg.RetryAfter
-	if stalled {
-		w.progressAt = now
-	}
+	w.expire(now, 10*g.cfg.RetryAfter)
 	var lack []uint32
 	outstanding := 0
 	for i := solid + 1; i <= end && i > solid; i++ {
 		w.mu.Lock()
-		st := w.cones[i]
-		if st == coneAsked && stalled {
-			st = coneFailed
-			w.cones[i] = st
-		}
+		r := w.cones[i]
 		w.mu.Unlock()
-		if st == coneNone {
-			if c := pickConn(ext, i, int(i)); c != nil {
+		if r.state == coneNone {
+			// a request asked again goes to the next peer that has the cone
+			if c := pickConn(ext, i, int(i)+r.tries); c != nil {
 				if outstanding >= coneAhead {
 					continue // asked for when earlier cones are in
 				}
@@ -288,14 +354,14 @@ func (w *walker) step() {
 				} else {
 					g.coneRequests.Add(1)
 					w.mu.Lock()
-					w.cones[i] = coneAsked
+					w.cones[i] = coneReq{state: coneAsked, conn: c, asked: now, tries: r.tries}
 					w.mu.Unlock()
 					outstanding++
 				}
 				continue
 			}
 		}
-		switch st {
+		switch r.state {
 		case coneAsked:
 			outstanding++
 			continue

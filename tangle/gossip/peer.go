@@ -429,7 +429,7 @@ func (c *conn) readLoop(buf []byte) (err error) {
 			if err := in.add(c, f.Payload); err != nil {
 				return err
 			}
-			if in.len() >= curl.BatchLanes {
+			if in.len() >= in.lanes {
 				c.onTransactions(in)
 			}
 		case TypeTxRequest:

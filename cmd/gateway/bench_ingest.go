@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ type ingestResult struct {
 func newBenchIngestCmd() *cobra.Command {
 	var asJSON bool
 	var count, batch, writers, rate, cpus int
-	var dir, cpuProfile, memProfile, txsFile string
+	var dir, cpuProfile, memProfile, txsFile, traceFile string
 	var memoryLimit int64
 	cmd := &cobra.Command{
 		Use:   "ingest",
@@ -126,7 +127,7 @@ timed.`,
 			}
 			res, err := benchIngest(cmd.Context(), ingestOptions{
 				dbPath: filepath.Join(dir, "bench.db"), txsPath: txsPath,
-				count: count, batch: batch, writers: writers, rate: rate, cpus: cpus, memoryLimit: memoryLimit, memProfile: memProfile,
+				count: count, batch: batch, writers: writers, rate: rate, cpus: cpus, traceFile: traceFile, memoryLimit: memoryLimit, memProfile: memProfile,
 			})
 			if err != nil {
 				return err
@@ -156,6 +157,7 @@ timed.`,
 	cmd.Flags().IntVar(&cpus, "cpus", 0, "node ingest CPU slots (node.Config.CPUs; 0: as tanglegate run, with a spare processor)")
 	cmd.Flags().IntVar(&rate, "rate", 0, "offer this many tx/s (paced; 0: as fast as the node takes them)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (generation included) to this file")
+	cmd.Flags().StringVar(&traceFile, "trace", "", "write a runtime/trace of the timed ingest to this file (reads are regions named getTrytes)")
 	cmd.Flags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file when the ingest ends (store still open)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the database (default: a temporary one)")
 	cmd.Flags().StringVar(&txsFile, "txs-file", "", "cache of generated transactions (default: tanglegate/bench-ingest.txs under the user cache directory)")
@@ -400,7 +402,7 @@ func (l *latencies) quantiles() (p50, p99 float64, n int) {
 // ingestOptions are the bench's flags.
 type ingestOptions struct {
 	dbPath, txsPath       string
-	memProfile            string
+	memProfile, traceFile string
 	count, batch, writers int
 	rate, cpus            int
 	memoryLimit           int64
@@ -472,7 +474,8 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 	readers := []func(rctx context.Context, h store.Hash) error{
 		func(rctx context.Context, h store.Hash) error {
 			t0 := time.Now()
-			_, err := client.GetTrytes(rctx, []string{h.Trytes()})
+			var err error
+			trace.WithRegion(rctx, "getTrytes", func() { _, err = client.GetTrytes(rctx, []string{h.Trytes()}) })
 			if err == nil {
 				httpLat.add(time.Since(t0))
 			}
@@ -489,6 +492,17 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 			}
 			return err
 		},
+	}
+	if o.traceFile != "" {
+		f, err := os.Create(o.traceFile)
+		if err != nil {
+			return nil, fmt.Errorf("create the trace file: %w", err)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return nil, fmt.Errorf("start the trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	sched0 := schedLatencies()
 	cpu0, delay0 := threadSchedstat()

@@ -92,11 +92,22 @@ func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
 
 // acquireCPU takes an ingest CPU slot, waiting for one; release it with
 // releaseCPU. Slots are handed to waiters in arrival order.
+//
+// A goroutine that had to wait was woken by the slot's release into the
+// releasing processor's "run next" place, inheriting its time slice: a
+// chain of such hand-offs could keep an API request that became runnable
+// on that processor waiting for the scheduler's 10 ms preemption. So a
+// woken goroutine first lets the processor's queue run (runtime.Gosched).
 func (n *Node) acquireCPU(ctx context.Context) error {
 	select {
 	case n.cpu <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case n.cpu <- struct{}{}:
+			runtime.Gosched()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	held := n.stats.CPUsHeld.Add(1)
 	for {

@@ -621,12 +621,7 @@ func (s *Bolt) Approvers(h Hash) ([]Hash, error) {
 // the active generation away under the lock before it reads it. Only the
 // merged rest needs a bbolt transaction.
 func (s *Bolt) updateMeta(hs []Hash, fn func(m *Meta) bool) error {
-	var rest []Hash
-	for _, h := range hs {
-		if !s.pend.update(h, fn) {
-			rest = append(rest, h)
-		}
-	}
+	rest := s.pend.update(hs, fn)
 	if len(rest) == 0 {
 		return nil
 	}

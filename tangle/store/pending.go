@@ -63,11 +63,14 @@ func newGeneration() *generation {
 	return g
 }
 
-func (g *generation) add(p pendingTx) {
+func (g *generation) add(p pendingTx) { g.addEntries(p, entriesOf(p.hash, &p.f)) }
+
+// addEntries is add with p's index entries computed already.
+func (g *generation) addEntries(p pendingTx, entries []entry) {
 	at := int32(len(g.txs))
 	g.byHash[p.hash] = at
 	g.txs = append(g.txs, p)
-	for _, e := range entriesOf(p.hash, &p.f) {
+	for _, e := range entries {
 		if e.b == bucketHash[0] {
 			continue
 		}
@@ -84,10 +87,17 @@ type pending struct {
 	merging *generation
 }
 
+// add makes txs visible to readers, all at once (a bundle stored in one
+// batch never shows in part). The index entries are computed before taking
+// the lock: readers wait only for the map inserts.
 func (p *pending) add(txs []pendingTx) {
+	entries := make([][]entry, len(txs))
+	for i := range txs {
+		entries[i] = entriesOf(txs[i].hash, &txs[i].f)
+	}
 	p.mu.Lock()
-	for _, t := range txs {
-		p.active.add(t)
+	for i, t := range txs {
+		p.active.addEntries(t, entries[i])
 	}
 	p.mu.Unlock()
 }
@@ -107,16 +117,19 @@ func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
 	return 0, Meta{}, false
 }
 
-// update applies fn to the metadata of a pending transaction of the active
-// generation and reports whether it found h there.
-func (p *pending) update(h Hash, fn func(m *Meta) bool) bool {
+// update applies fn to the metadata of the pending transactions of the
+// active generation among hs, under one lock, and returns the others.
+func (p *pending) update(hs []Hash, fn func(m *Meta) bool) (rest []Hash) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i, ok := p.active.byHash[h]
-	if ok {
-		fn(&p.active.txs[i].meta)
+	for _, h := range hs {
+		if i, ok := p.active.byHash[h]; ok {
+			fn(&p.active.txs[i].meta)
+		} else {
+			rest = append(rest, h)
+		}
 	}
-	return ok
+	return rest
 }
 
 // due reports whether the active generation should be merged: it holds

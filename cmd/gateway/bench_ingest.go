@@ -596,10 +596,13 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 			res.LimitingStep = "decode"
 		}
 	}
-	if res.OSRunDelayPerCPU > 0.5 {
-		res.LimitingStep = fmt.Sprintf("CPU: our threads waited %.1f s on the kernel run queue per CPU second they got (other processes; writers then see slow commits)", res.OSRunDelayPerCPU)
-	}
 	res.SolidifyShare = solidifyWait.Seconds() / elapsed.Seconds()
+	switch {
+	case res.OSRunDelayPerCPU > 1:
+		res.LimitingStep = fmt.Sprintf("CPU: our threads waited %.1f s on the kernel run queue per CPU second they got (other processes; writers then see slow commits)", res.OSRunDelayPerCPU)
+	case res.SolidifyShare > 0.25:
+		res.LimitingStep = fmt.Sprintf("solidification (store reads and bundle checks, on the ingest CPU slot): %.0f%% of the time went to waiting for it", 100*res.SolidifyShare)
+	}
 	cs := s.CommitStats()
 	res.Commits, res.Merges = cs.Commits, cs.Merges
 	if cs.Commits > 0 {

@@ -70,7 +70,8 @@ type ingestItem struct {
 }
 
 // NewNode returns a node over s, which it borrows: the caller closes s after
-// Run has returned.
+// Run has returned. A store that takes a [store.CPUGate] (the bbolt store)
+// gets the node's CPU slots for its merges.
 func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
 	cfg.withDefaults(runtime.GOMAXPROCS(0))
 	if log == nil {
@@ -87,8 +88,17 @@ func NewNode(s store.Store, cfg Config, log *slog.Logger) *Node {
 	}
 	n.tips = newTipPool(cfg)
 	n.solid = newSolidifier(n)
+	if g, ok := s.(interface{ SetCPUGate(store.CPUGate) }); ok {
+		g.SetCPUGate(cpuGate{n})
+	}
 	return n
 }
+
+// cpuGate lends the node's CPU slots to the store's merges.
+type cpuGate struct{ n *Node }
+
+func (g cpuGate) Acquire() { _ = g.n.acquireCPU(context.Background()) }
+func (g cpuGate) Release() { g.n.releaseCPU() }
 
 // acquireCPU takes an ingest CPU slot, waiting for one; release it with
 // releaseCPU. Slots are handed to waiters in arrival order.

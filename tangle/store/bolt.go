@@ -63,7 +63,35 @@ type Bolt struct {
 	stats struct {
 		commits, commitNanos, merges, mergeNanos, merged atomic.Int64
 	}
+	gate atomic.Pointer[CPUGate]
 }
+
+// CPUGate bounds CPU-heavy work done by several parts of a process
+// together: the node's ingest holds its slots, and a store merge (hundreds
+// of milliseconds at a million transactions) holds one while it runs, so
+// that the two never take every core from API reads.
+type CPUGate interface {
+	// Acquire takes a slot, waiting for one.
+	Acquire()
+	// Release gives it back.
+	Release()
+}
+
+// SetCPUGate makes merges hold one of g's slots while they work (not while
+// they wait for the disk). The default is no gate.
+func (s *Bolt) SetCPUGate(g CPUGate) { s.gate.Store(&g) }
+
+func (s *Bolt) cpuGate() CPUGate {
+	if g := s.gate.Load(); g != nil {
+		return *g
+	}
+	return noGate{}
+}
+
+type noGate struct{}
+
+func (noGate) Acquire() {}
+func (noGate) Release() {}
 
 // CommitStats are the committer's running totals (for benchmarks).
 type CommitStats struct {

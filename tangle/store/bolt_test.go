@@ -228,3 +228,40 @@ func TestReadsSeeEveryAcknowledgedTransactionDuringMerges(t *testing.T) {
 		t.Fatalf("check: %v %v", err, rep.Err())
 	}
 }
+
+// countingGate is a one-slot store.CPUGate that counts its use.
+type countingGate struct {
+	slot               chan struct{}
+	acquires, releases atomic.Int64
+}
+
+func (g *countingGate) Acquire() { g.slot <- struct{}{}; g.acquires.Add(1) }
+func (g *countingGate) Release() { g.releases.Add(1); <-g.slot }
+
+// TestMergesHoldTheCPUGate: a merge works only while holding a slot of the
+// gate it was given, and gives every slot back.
+func TestMergesHoldTheCPUGate(t *testing.T) {
+	t.Parallel()
+	s := openTemp(t)
+	defer s.Close()
+	g := &countingGate{slot: make(chan struct{}, 1)}
+	s.SetCPUGate(g)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var txs []*store.Tx
+	for range 3000 { // more than one yield (every 1,024 keys) per index step
+		txs = append(txs, storetest.NewTx(rng, storetest.Spec{}))
+	}
+	if _, err := s.PutBatch(txs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tips(); err != nil { // merges the pending transactions
+		t.Fatal(err)
+	}
+	acq, rel := g.acquires.Load(), g.releases.Load()
+	if acq < 7 { // one per merge step (metadata, hash, four indexes, tips) at least
+		t.Errorf("the merge took the gate %d times, want at least 7", acq)
+	}
+	if acq != rel || len(g.slot) != 0 {
+		t.Errorf("gate taken %d times, given back %d times, %d slots still held", acq, rel, len(g.slot))
+	}
+}

@@ -175,7 +175,7 @@ func (s *Bolt) merge() error {
 	s.pend.merging, s.pend.active = g, newGeneration()
 	s.pend.mu.Unlock()
 	t0 := time.Now()
-	err := mergeTxs(s.db, s.ix, g.txs)
+	err := mergeTxs(s.db, s.ix, g.txs, s.cpuGate())
 	if err == nil {
 		s.stats.merges.Add(1)
 		s.stats.merged.Add(int64(len(g.txs)))
@@ -202,13 +202,22 @@ func (s *Bolt) merge() error {
 // appended, and pages are filled. The watermark moves in the last one; if
 // an earlier one fails or the process dies, the whole set is merged again
 // (puts are idempotent and tips are recomputed from the approvee index).
-func mergeTxs(db *bolt.DB, x *indexes, txs []pendingTx) error {
+func mergeTxs(db *bolt.DB, x *indexes, txs []pendingTx, gate CPUGate) error {
 	if len(txs) == 0 {
 		return nil
 	}
 	addFilters(x, txs)
-	for _, step := range mergeSteps(x, txs) {
-		err := db.Update(func(tx *bolt.Tx) error { return step(root(tx)) })
+	yield := func() {
+		gate.Release()
+		runtime.Gosched()
+		gate.Acquire()
+	}
+	for _, step := range mergeSteps(x, txs, yield) {
+		err := db.Update(func(tx *bolt.Tx) error {
+			gate.Acquire()
+			defer gate.Release()
+			return step(root(tx))
+		})
 		dropMapped(db) // pages the step read stay mapped otherwise
 		if err != nil {
 			return err
@@ -223,7 +232,7 @@ func indexTxs(r *bolt.Bucket, x *indexes, txs []pendingTx) error {
 		return nil
 	}
 	addFilters(x, txs)
-	for _, step := range mergeSteps(x, txs) {
+	for _, step := range mergeSteps(x, txs, runtime.Gosched) {
 		if err := step(r); err != nil {
 			return err
 		}
@@ -247,8 +256,8 @@ func addFilters(x *indexes, txs []pendingTx) {
 }
 
 // mergeSteps returns the writes of a merge: metadata, each index, then tips
-// and the watermark.
-func mergeSteps(x *indexes, txs []pendingTx) []func(r *bolt.Bucket) error {
+// and the watermark. A step calls yield now and then: a merge is long.
+func mergeSteps(x *indexes, txs []pendingTx, yield func()) []func(r *bolt.Bucket) error {
 	steps := []func(r *bolt.Bucket) error{func(r *bolt.Bucket) error {
 		mb := r.Bucket(bucketMeta)
 		mb.FillPercent = 1 // appended in sequence order
@@ -279,7 +288,7 @@ func mergeSteps(x *indexes, txs []pendingTx) []func(r *bolt.Bucket) error {
 					return err
 				}
 				if i%1024 == 1023 {
-					runtime.Gosched() // a merge is long: let API reads run (2-core boards)
+					yield()
 				}
 			}
 			return nil
@@ -299,7 +308,7 @@ func mergeSteps(x *indexes, txs []pendingTx) []func(r *bolt.Bucket) error {
 				}
 			}
 			if i%128 == 127 {
-				runtime.Gosched()
+				yield()
 			}
 		}
 		for i := range txs {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/cputime"
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
@@ -250,3 +251,7 @@ func Meets(trytes string, mwm int) (bool, error) {
 	h := curl.Hash(t, curl.Rounds81)
 	return trailingZeros(h[:]) >= mwm, nil
 }
+
+// threadCPU returns the CPU time of the calling OS thread (lock it first),
+// 0 where the platform cannot tell: Result.CPU then stays 0.
+func threadCPU() time.Duration { d, _ := cputime.Thread(); return d }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	iotacurl "github.com/iotaledger/iota.go/curl"
 	iotatrinary "github.com/iotaledger/iota.go/trinary"
 
+	"github.com/tanglegate/gateway/internal/cputime"
 	"github.com/tanglegate/gateway/tangle/trinary"
 )
 
@@ -412,4 +414,22 @@ func BenchmarkBatchVsIota(b *testing.B) {
 	b.ReportMetric(i, "iota-tx/s")
 	b.ReportMetric(o/i, "x-iota")
 	b.ReportMetric(0, "ns/op")
+}
+
+var benchStart = time.Now()
+
+// threadCPU returns the CPU time of the calling OS thread (lock it first),
+// so that rates per core hold on a busy machine; wall time where the
+// platform cannot tell.
+func threadCPU() time.Duration {
+	if d, ok := cputime.Thread(); ok {
+		return d
+	}
+	return time.Since(benchStart)
+}
+
+// lockThreadCPU locks the benchmark goroutine to its thread for threadCPU.
+func lockThreadCPU(testing.TB) func() {
+	runtime.LockOSThread()
+	return runtime.UnlockOSThread
 }

@@ -2,10 +2,12 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"syscall"
 	"time"
 
 	smb "github.com/simonvetter/modbus"
@@ -18,15 +20,31 @@ type Server struct {
 }
 
 // Listen starts serving h on addr ("127.0.0.1:0" picks a free port).
+//
+// The Modbus server binds its own listener, so a free port is found first
+// and bound again: another process (an outgoing connection's ephemeral
+// port, a parallel test) can take it in between. Then a new port is tried,
+// a few times.
 func Listen(addr string, h smb.RequestHandler) (*Server, error) {
-	if host, port, err := net.SplitHostPort(addr); err == nil && port == "0" {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port != "0" {
+		return listen(addr, h)
+	}
+	for attempt := 1; ; attempt++ {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("find a free port on %s: %w", host, err)
 		}
-		addr = l.Addr().String()
+		free := l.Addr().String()
 		l.Close()
+		s, err := listen(free, h)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || attempt == 5 {
+			return s, err
+		}
 	}
+}
+
+func listen(addr string, h smb.RequestHandler) (*Server, error) {
 	srv, err := smb.NewServer(&smb.ServerConfiguration{
 		URL:        "tcp://" + addr,
 		Timeout:    time.Minute,

@@ -2,6 +2,8 @@
 
 package pow
 
+import "github.com/tanglegate/gateway/internal/curlpass"
+
 //go:generate go run ./internal/gen
 
 // The "avx512" engine: 512 lanes in ZMM registers, three rounds per pass
@@ -32,7 +34,7 @@ package pow
 const avx512PassCount = 26
 
 // avx512Spare positions after the state receive copies during a pass.
-const avx512Spare = 3
+const avx512Spare = curlpass.Spare
 
 //go:noescape
 func avx512Round(dst, src *uint64)
@@ -47,31 +49,11 @@ type avx512Schedule struct {
 	slot [stateTrits]uint16 // after the passes, position x is in slot[x]
 }
 
-// newAVX512Schedule returns the tables for positions of posBytes bytes.
+// newAVX512Schedule returns the tables for positions of posBytes bytes
+// (internal/curlpass).
 func newAVX512Schedule(posBytes int) *avx512Schedule {
-	const per = stateTrits + 1 + avx512Spare
-	s := &avx512Schedule{tab: make([]uint16, 0, avx512PassCount*per)}
-	var perm [stateTrits]int // position -> slot
-	for i := range perm {
-		perm[i] = i
-	}
-	for range avx512PassCount {
-		var next [stateTrits]int
-		for t := range stateTrits {
-			s.tab = append(s.tab, uint16(perm[91*t%stateTrits]*posBytes/8))
-			// out[t] is stored in the slot of o_{t+1}.
-			next[t] = perm[91*((t+1)%stateTrits)%stateTrits]
-		}
-		s.tab = append(s.tab, s.tab[len(s.tab)-stateTrits]) // o_729 = o_0
-		for i := range avx512Spare {
-			s.tab = append(s.tab, uint16((stateTrits+i)*posBytes/8))
-		}
-		perm = next
-	}
-	for i, p := range perm {
-		s.slot[i] = uint16(p)
-	}
-	return s
+	tab, slot := curlpass.Schedule(posBytes, avx512PassCount)
+	return &avx512Schedule{tab: tab, slot: slot}
 }
 
 // newTransformAVX512 returns the avx512 transform: round 0 from mid into b,

@@ -1,5 +1,7 @@
 package curl
 
+import "github.com/tanglegate/gateway/internal/curlpass"
+
 // batchEngine is one implementation of BatchHasher's rounds.
 //
 // A trit is two bits (lo, hi): -1 = (1,0), 0 = (1,1), +1 = (0,1); an engine
@@ -25,39 +27,11 @@ type batchEngine struct {
 // count other than 81.
 var goBatchEngine = batchEngine{name: "go", words: 1}
 
-// passTableSpare is how many spare positions a pass's table lists (the
-// avx2 kernel's fourth spare position is at a fixed offset).
-const passTableSpare = 3
-
 // passSchedule returns the slot tables of n in-place three-round passes
 // (pow's avx512Passes and avx2Passes) starting from natural order, for
-// positions of posBytes bytes, and where each position is after them.
-//
-// Pass k stores out[t] into the slot of o_{t+1} = old position 91(t+1), so
-// the state comes out permuted; its table lists the slots (offset/8) of
-// o_0..o_728, o_0 again and three spare positions after the state.
-func passSchedule(posBytes, n int) (tab []uint16, slot *[StateTrits]uint16) {
-	const per = StateTrits + 1 + passTableSpare
-	tab = make([]uint16, 0, n*per)
-	var perm [StateTrits]int // position -> slot
-	for i := range perm {
-		perm[i] = i
-	}
-	for range n {
-		var next [StateTrits]int
-		for t := range StateTrits {
-			tab = append(tab, uint16(perm[91*t%StateTrits]*posBytes/8))
-			next[t] = perm[91*((t+1)%StateTrits)%StateTrits]
-		}
-		tab = append(tab, tab[len(tab)-StateTrits]) // o_729 = o_0
-		for i := range passTableSpare {
-			tab = append(tab, uint16((StateTrits+i)*posBytes/8))
-		}
-		perm = next
-	}
-	slot = new([StateTrits]uint16)
-	for i, p := range perm {
-		slot[i] = uint16(p)
-	}
-	return tab, slot
+// positions of posBytes bytes, and where each position is after them
+// (internal/curlpass).
+func passSchedule(posBytes, n int) ([]uint16, *[StateTrits]uint16) {
+	tab, slot := curlpass.Schedule(posBytes, n)
+	return tab, &slot
 }

@@ -77,7 +77,7 @@ func ValidateTrits(txs [][]int8) error {
 		return &ValidationError{Index: -1, Reason: ErrEmpty}
 	}
 	field := func(t []int8, off, n int) []int8 { return t[off : off+n] }
-	bundleOf := func(t []int8) []int8 { return field(t, bundleOffset, tx.HashTrits) }
+	bundleOf := func(t []int8) []int8 { return field(t, tx.BundleOffset, tx.HashTrits) }
 	last := uint64(len(txs) - 1)
 	nums := make([]tx.Numbers, len(txs))
 	var sum int64
@@ -100,10 +100,7 @@ func ValidateTrits(txs [][]int8) error {
 			return invalid(i, ErrBundleMismatch, "bundle %s differs from the tail's %s",
 				trinary.MustTrytes(bundleOf(t)), trinary.MustTrytes(bundleOf(txs[0])))
 		}
-		if num.Value > tx.MaxSupply || num.Value < -tx.MaxSupply {
-			return invalid(i, ErrValue, "|%d| exceeds the supply %d", num.Value, tx.MaxSupply)
-		}
-		sum += num.Value
+		sum += num.Value // |value| <= MaxSupply: DecodeNumbers allows 33 trits
 		if sum > tx.MaxSupply || sum < -tx.MaxSupply {
 			return invalid(i, ErrValue, "running sum %d exceeds the supply", sum)
 		}
@@ -146,11 +143,8 @@ func reasonOf(err error, dflt error) error {
 	return dflt
 }
 
-// bundleOffset is where the bundle hash sits in a transaction's trits.
-const bundleOffset = 7047
-
 func verifyInput(txs [][]int8, nums []tx.Numbers, i int, hash []int8) error {
-	addrOf := func(t []int8) []int8 { return t[tx.EssenceOffset : tx.EssenceOffset+sign.HashTrits] }
+	addrOf := func(t []int8) []int8 { return t[tx.AddressOffset : tx.AddressOffset+sign.HashTrits] }
 	addr := addrOf(txs[i])
 	var frags [][]int8
 	for j := i; j < len(txs) && len(frags) < sign.MaxSecurity; j++ {

@@ -274,7 +274,7 @@ func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, ti
 	for _, tr := range txs {
 		num, _ := tx.DecodeNumbers((*[tx.Trits]int8)(tr)) // checked by ValidateTrits
 		if num.Value < 0 {
-			spent = append(spent, store.HashFromTrits(tr[tx.EssenceOffset:tx.EssenceOffset+tx.HashTrits]))
+			spent = append(spent, store.HashFromTrits(tr[tx.AddressOffset:tx.AddressOffset+tx.HashTrits]))
 		}
 	}
 	appr, err := n.store.Approvers(h)

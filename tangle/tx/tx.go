@@ -18,9 +18,12 @@ const (
 	// value, obsoleteTag, timestamp, currentIndex, lastIndex).
 	EssenceOffset = 6561
 	EssenceTrits  = 486
-	// TrunkOffset and BranchOffset are where the two approved hashes sit.
-	TrunkOffset  = 7290
-	BranchOffset = 7533
+	// AddressOffset, BundleOffset, TrunkOffset and BranchOffset are where
+	// those 243-trit hashes sit (Layout).
+	AddressOffset = 6561
+	BundleOffset  = 7047
+	TrunkOffset   = 7290
+	BranchOffset  = 7533
 	// MaxSupply is the largest |value|: (3^33-1)/2.
 	MaxSupply int64 = 2779530283277761
 	// MaxTimestamp27 is the largest value of a 27-trit field, (3^27-1)/2, the

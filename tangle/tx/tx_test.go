@@ -216,3 +216,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestOffsetsMatchLayout: the exported offsets are those of Layout.
+func TestOffsetsMatchLayout(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"address", AddressOffset, Layout[fAddress].Offset},
+		{"bundle", BundleOffset, Layout[fBundle].Offset},
+		{"trunkTransaction", TrunkOffset, Layout[fTrunk].Offset},
+		{"branchTransaction", BranchOffset, Layout[fBranch].Offset},
+		{"essence", EssenceOffset, Layout[fAddress].Offset},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s offset %d, Layout says %d", c.name, c.got, c.want)
+		}
+	}
+}

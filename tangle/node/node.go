@@ -133,10 +133,32 @@ func (n *Node) releaseCPU() {
 	<-n.cpu
 }
 
-// yieldCPU hands the slot to the next waiter, if any, and takes one back.
-func (n *Node) yieldCPU(ctx context.Context) error {
-	n.releaseCPU()
-	return n.acquireCPU(ctx)
+// cpuSlot is one goroutine's hold on an ingest CPU slot: give is safe to
+// defer whether or not the slot is held at that point.
+type cpuSlot struct {
+	n    *Node
+	held bool
+}
+
+func (c *cpuSlot) take(ctx context.Context) error {
+	if err := c.n.acquireCPU(ctx); err != nil {
+		return err
+	}
+	c.held = true
+	return nil
+}
+
+func (c *cpuSlot) give() {
+	if c.held {
+		c.held = false
+		c.n.releaseCPU()
+	}
+}
+
+// pass hands the slot to the next waiter, if any, and takes one back.
+func (c *cpuSlot) pass(ctx context.Context) error {
+	c.give()
+	return c.take(ctx)
 }
 
 // Store returns the borrowed store.
@@ -286,21 +308,16 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 // hands on between groups of [curl.BatchLanesPreferred] transactions (one
 // pass of the batch hasher).
 func (n *Node) prepare(ctx context.Context, trytes []string) ([]*prepared, error) {
-	if err := n.acquireCPU(ctx); err != nil {
+	slot := cpuSlot{n: n}
+	if err := slot.take(ctx); err != nil {
 		return nil, err
 	}
-	held := true
-	defer func() {
-		if held {
-			n.releaseCPU()
-		}
-	}()
+	defer slot.give()
 	ps := make([]*prepared, len(trytes))
 	lanes := curl.BatchLanesPreferred()
 	for g := 0; g < len(ps); g += lanes {
 		if g > 0 {
-			if err := n.yieldCPU(ctx); err != nil {
-				held = false
+			if err := slot.pass(ctx); err != nil {
 				return nil, err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/tanglegate/gateway/tangle/bundle"
@@ -97,22 +98,11 @@ func (s *solidifier) isEntryPoint(h store.Hash) bool {
 // process checks each hash and walks solidity into the future cone. It
 // holds a CPU slot, handed on every 16 steps.
 func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
-	if err := s.n.acquireCPU(ctx); err != nil {
+	slot := cpuSlot{n: s.n}
+	if err := slot.take(ctx); err != nil {
 		return err
 	}
-	held := true
-	defer func() {
-		if held {
-			s.n.releaseCPU()
-		}
-	}()
-	yield := func() error {
-		if err := s.n.yieldCPU(ctx); err != nil {
-			held = false
-			return err
-		}
-		return nil
-	}
+	defer slot.give()
 	st := s.n.store
 	solidNow := make(map[store.Hash]bool)
 	solid := func(h store.Hash) (bool, error) {
@@ -140,7 +130,7 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	stack := append([]store.Hash(nil), batch...)
 	for n := 0; len(stack) > 0; n++ {
 		if n%16 == 15 {
-			if err := yield(); err != nil {
+			if err := slot.pass(ctx); err != nil {
 				return err
 			}
 		}
@@ -189,21 +179,19 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	if len(marked) == 0 {
 		return nil
 	}
-	s.n.releaseCPU() // store writes may wait for a commit: not with a slot
-	held = false
+	slot.give() // store writes may wait for a commit: not with a slot
 	if err := st.SetSolid(marked); err != nil {
 		return err
 	}
 	s.n.stats.Solid.Add(uint64(len(marked)))
-	if err := s.n.acquireCPU(ctx); err != nil {
+	if err := slot.take(ctx); err != nil {
 		return err
 	}
-	held = true
 	var spent []store.Hash
 	var tips []tail
 	for i, tl := range tails {
 		if i%16 == 15 {
-			if err := yield(); err != nil {
+			if err := slot.pass(ctx); err != nil {
 				return err
 			}
 		}
@@ -217,8 +205,7 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 			tips = append(tips, tl)
 		}
 	}
-	s.n.releaseCPU()
-	held = false
+	slot.give()
 	if len(spent) > 0 {
 		if err := st.MarkSpent(spent); err != nil {
 			return err
@@ -232,29 +219,18 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 
 // LoadBundle collects the bundle of a stored tail by following trunks.
 func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, error) {
-	var b bundle.Bundle
-	var trits [store.TxTrits]int8
-	h, t := tailHash, tail
-	for {
-		if err := store.UnpackTx(trits[:], t.Raw); err != nil {
-			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
-		}
-		d, err := tx.DecodeTrits(trits[:])
+	hs, txs, err := n.loadBundleTrits(tailHash, tail)
+	if err != nil {
+		return nil, err
+	}
+	b := make(bundle.Bundle, len(txs))
+	for i, tr := range txs {
+		d, err := tx.DecodeTrits(tr)
 		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", h, err)
+			return nil, fmt.Errorf("decode %s: %w", hs[i], err)
 		}
-		d.Hash = h.Trytes()
-		if len(b) > 0 && d.Bundle != b[0].Bundle {
-			return nil, fmt.Errorf("bundle of %s: trunk %s belongs to another bundle", tailHash, h)
-		}
-		b = append(b, *d)
-		if d.CurrentIndex >= d.LastIndex || len(b) > 1000 {
-			break
-		}
-		h = store.HashFromTrits(trits[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
-		if t, err = n.store.Get(h); err != nil {
-			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
-		}
+		d.Hash = hs[i].Trytes()
+		b[i] = *d
 	}
 	return b, nil
 }
@@ -264,7 +240,7 @@ func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, e
 // whether the tail is a tip (nothing approves it yet). It works on trits
 // (see [bundle.ValidateTrits]): this runs for every bundle a node takes in.
 func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, tip bool, err error) {
-	txs, err := n.loadBundleTrits(h, t)
+	_, txs, err := n.loadBundleTrits(h, t)
 	if err != nil {
 		return nil, false, err
 	}
@@ -284,27 +260,33 @@ func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, ti
 	return spent, len(appr) == 0, nil
 }
 
-// loadBundleTrits collects the transactions of a stored tail's bundle, as
-// trits, by following trunks while the current index is below the last.
-func (n *Node) loadBundleTrits(tailHash store.Hash, tail *store.Tx) ([][]int8, error) {
+// loadBundleTrits collects the hashes and trits of a stored tail's bundle by
+// following trunks while the current index is below the last; a trunk
+// carrying another bundle hash is an error.
+func (n *Node) loadBundleTrits(tailHash store.Hash, tail *store.Tx) ([]store.Hash, [][]int8, error) {
+	var hs []store.Hash
 	var txs [][]int8
-	t := tail
+	bundleOf := func(tr []int8) []int8 { return tr[tx.BundleOffset : tx.BundleOffset+tx.HashTrits] }
+	h, t := tailHash, tail
 	for {
 		tr := make([]int8, tx.Trits)
 		if err := store.UnpackTx(tr, t.Raw); err != nil {
-			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
+			return nil, nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
 		}
-		txs = append(txs, tr)
 		num, err := tx.DecodeNumbers((*[tx.Trits]int8)(tr))
 		if err != nil {
-			return nil, fmt.Errorf("bundle of %s: transaction %d: %w", tailHash, len(txs)-1, err)
+			return nil, nil, fmt.Errorf("decode %s: %w", h, err)
 		}
+		if len(txs) > 0 && !slices.Equal(bundleOf(tr), bundleOf(txs[0])) {
+			return nil, nil, fmt.Errorf("bundle of %s: trunk %s belongs to another bundle", tailHash, h)
+		}
+		hs, txs = append(hs, h), append(txs, tr)
 		if num.CurrentIndex >= num.LastIndex || len(txs) > 1000 {
-			return txs, nil
+			return hs, txs, nil
 		}
-		h := store.HashFromTrits(tr[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
+		h = store.HashFromTrits(tr[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
 		if t, err = n.store.Get(h); err != nil {
-			return nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
+			return nil, nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
 		}
 	}
 }

@@ -90,7 +90,9 @@ func ReadFrame(r io.Reader, buf []byte) (Frame, error) {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return Frame{}, fmt.Errorf("%w: payload: %w", ErrFrame, err)
+		// not ErrFrame: a connection that ends or is closed (by us, as the
+		// duplicate of another) mid-frame is no protocol violation
+		return Frame{}, fmt.Errorf("read frame payload of %d bytes: %w", n, err)
 	}
 	f := Frame{Type: typ, Payload: buf[HeaderLen : HeaderLen+n]}
 	return f, f.validate()

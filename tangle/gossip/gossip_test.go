@@ -175,3 +175,63 @@ func TestMalformedFramesDropOnlyTheSender(t *testing.T) {
 		})
 	}
 }
+
+// TestACutConnectionKeepsWhatArrivedAndIsNotBanned: a peer whose connection
+// ends in the middle of a frame (it crashed, or we closed it as the
+// duplicate of another) is not backed off, and the complete frames read
+// before the cut are taken in: their payloads already count as seen, so
+// otherwise copies from other peers would be dropped and they would be
+// missing for good.
+func TestACutConnectionKeepsWhatArrivedAndIsNotBanned(t *testing.T) {
+	t.Parallel()
+	a, src, p := gossiptest.NewPeer(t), gossiptest.NewPeer(t), gossiptest.NewPeer(t)
+	ra := gossiptest.Start(t, a, gossiptest.Options{MWM: testMWM, Peers: []*gossiptest.Peer{p}})
+	rs := gossiptest.Start(t, src, gossiptest.Options{MWM: testMWM}) // makes valid transactions; not peered
+	var hs []store.Hash
+	var frames [][]byte
+	for range 6 {
+		trytes, err := gossiptest.MessageBundle(t.Context(), rs.Node, "CUT")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.Node.Submit(t.Context(), trytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := rs.Store.Get(got[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, got[0])
+		frames = append(frames, gossip.AppendFrame(nil, gossip.TypeTransaction, gossip.CompressTx(x.Raw)))
+	}
+	// five whole frames and the first half of the sixth in one write (one
+	// TLS record: the reader has them all buffered), then the cut
+	var first []byte
+	for _, f := range frames[:5] {
+		first = append(first, f...)
+	}
+	first = append(first, frames[5][:len(frames[5])/2]...)
+	c := rawPeer(t, p.ID, a.Addr)
+	buf := make([]byte, gossip.HeaderLen+gossip.MaxFrame)
+	if f, err := gossip.ReadFrame(c, buf); err != nil || f.Type != gossip.TypeHandshake {
+		t.Fatalf("first frame from the node: %v, %v; want its handshake", f.Type, err)
+	}
+	if _, err := c.Write(first); err != nil {
+		t.Fatal(err)
+	}
+	gossiptest.WaitFor(t, 10*time.Second, "the node has the connection", func() bool { return len(ra.Gossip.Connected()) == 1 })
+	c.Close()
+	gossiptest.WaitFor(t, 20*time.Second, "the five whole transactions stored", func() bool { return gossiptest.HasAll(ra.Store, hs[:5]) })
+
+	// the peer comes straight back: accepted, and its sixth transaction lands
+	c2 := rawPeer(t, p.ID, a.Addr)
+	defer c2.Close()
+	if f, err := gossip.ReadFrame(c2, buf); err != nil || f.Type != gossip.TypeHandshake {
+		t.Fatalf("after the cut the node refused the peer (%v, %v): a cut connection is no malformed frame", f.Type, err)
+	}
+	if _, err := c2.Write(frames[5]); err != nil {
+		t.Fatal(err)
+	}
+	gossiptest.WaitFor(t, 20*time.Second, "the sixth transaction stored", func() bool { return gossiptest.HasAll(ra.Store, hs) })
+}

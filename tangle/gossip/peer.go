@@ -390,16 +390,24 @@ func (c *conn) writeLoop() {
 // readLoop handles frames until the connection fails. A panic in a handler
 // closes only this peer (spec pitfall 1).
 func (c *conn) readLoop(buf []byte) (err error) {
+	in := newInbound()
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: handler panic: %v", ErrFrame, r)
+			return
+		}
+		// Transactions read but not yet handed on are handed on when the
+		// connection ends: their payloads are in the duplicate filter
+		// already, so copies from other connections would be dropped, and
+		// a cone or a request answered in part would never be complete.
+		if in.len() > 0 {
+			c.onTransactions(in)
 		}
 	}()
 	g := c.g
 	rate := float64(g.cfg.RateTx)
 	tokens, last := rate, time.Now()
 	r := bufio.NewReaderSize(c.tc, 64<<10)
-	in := newInbound()
 	for {
 		if r.Buffered() == 0 && in.len() > 0 {
 			c.onTransactions(in) // nothing more to read right now

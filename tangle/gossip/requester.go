@@ -253,8 +253,11 @@ func (r *requester) retry() {
 		it, ok := r.pending[h]
 		switch {
 		case !ok:
-		case have || (it.tries >= maxTries && !it.keep):
+		case have:
 			delete(r.pending, h)
+		case it.tries >= maxTries && !it.keep:
+			delete(r.pending, h)
+			r.g.log.Debug("transaction request given up", "hash", h, "tries", it.tries, "milestone", it.ms)
 		default:
 			it.queued = true
 			r.queue = append(r.queue, h)

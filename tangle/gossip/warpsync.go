@@ -3,6 +3,7 @@ package gossip
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -43,6 +44,8 @@ type walker struct {
 
 	deferred []store.Hash // unrequested arrivals while not synced, walked once synced
 	poked    bool         // a heartbeat asks for a warp-sync step
+
+	loggedAt time.Time // when step last logged its progress (walker goroutine only)
 }
 
 type walkItem struct {
@@ -386,10 +389,17 @@ func (w *walker) step() {
 		w.walked[i] = now
 		w.walk(tail, i)
 	}
-	for _, i := range g.ms.dueList(lack, g.cfg.RetryAfter*3) {
+	asked := g.ms.dueList(lack, g.cfg.RetryAfter*3)
+	for _, i := range asked {
 		if c := pickConn(conns, i, int(i)); c != nil {
 			c.send(msRequestFrame(i), false)
 		}
+	}
+	if now.Sub(w.loggedAt) >= time.Second && g.log.Enabled(context.Background(), slog.LevelDebug) {
+		w.loggedAt = now
+		g.log.Debug("warp sync", "solid", solid, "latest", latest, "target", target, "window_end", end,
+			"cones_outstanding", outstanding, "milestones_lacking", len(lack), "milestones_asked", len(asked),
+			"tx_requests_pending", g.Pending(), "traversed", len(w.traversed), "peers", len(conns))
 	}
 }
 

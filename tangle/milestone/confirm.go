@@ -88,6 +88,7 @@ func (t *Tracker) requestMissing(tail store.Hash, index uint32) {
 			}
 		}
 	}
+	t.log.Debug("milestone not solid yet", "index", index, "missing", len(missing), "walked", len(seen))
 	if len(missing) > 0 {
 		r.Request(missing, index)
 	}

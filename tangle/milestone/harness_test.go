@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/testkit"
 	"github.com/tanglegate/gateway/tangle/gossip"
 	"github.com/tanglegate/gateway/tangle/gossip/gossiptest"
 	"github.com/tanglegate/gateway/tangle/milestone/milestonetest"
@@ -24,7 +25,7 @@ var coordinator = milestonetest.NewCoordinator(cooSeed, testDepth)
 // none); tweak, if not nil, changes every member's gossip config.
 func newNetwork(t testing.TB, genesis map[store.Hash]uint64, tweak func(c *gossip.Config)) *milestonetest.Network {
 	t.Helper()
-	return milestonetest.New(t, milestonetest.Config{Coordinator: coordinator, MWM: testMWM, Interval: 150 * time.Millisecond, Genesis: genesis, Gossip: tweak})
+	return milestonetest.New(t, milestonetest.Config{Coordinator: coordinator, MWM: testMWM, Interval: 150 * time.Millisecond, Genesis: genesis, Gossip: tweak, Log: testkit.FailureLog(t, 1000)})
 }
 
 // sendMany submits n message bundles round-robin over nodes, 4 at a time.

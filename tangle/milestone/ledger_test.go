@@ -61,9 +61,11 @@ func TestDoubleSpendIsRejectedByEveryNode(t *testing.T) {
 	addrs := []store.Hash{src, ha, hb}
 	var want []uint64
 	for i, m := range nodes {
-		gossiptest.WaitFor(t, 60*time.Second, "both spends settled", func() bool {
+		// both spends reach every node (the second may arrive after the
+		// first was confirmed); the balances settle
+		gossiptest.WaitFor(t, 60*time.Second, "both spends stored and settled", func() bool {
 			bal, _, err := m.Tracker.Balances(addrs)
-			return err == nil && bal[0] == 0 && bal[1]+bal[2] == uint64(tx.MaxSupply)
+			return err == nil && bal[0] == 0 && bal[1]+bal[2] == uint64(tx.MaxSupply) && gossiptest.HasAll(m.Store, []store.Hash{tailA, tailB})
 		})
 		bal, _, _ := m.Tracker.Balances(addrs)
 		if i == 0 {
@@ -71,10 +73,13 @@ func TestDoubleSpendIsRejectedByEveryNode(t *testing.T) {
 		} else if bal[1] != want[1] || bal[2] != want[2] {
 			t.Errorf("node %d balances %v, node 0 has %v", i, bal, want)
 		}
-		ta, _ := m.Store.Get(tailA)
-		tb, _ := m.Store.Get(tailB)
-		if ta == nil || tb == nil || (ta.Meta.ConfirmedBy != 0) == (tb.Meta.ConfirmedBy != 0) {
-			t.Errorf("node %d: exactly one spend must be confirmed (a %v, b %v)", i, ta != nil && ta.Meta.ConfirmedBy != 0, tb != nil && tb.Meta.ConfirmedBy != 0)
+		ta, errA := m.Store.Get(tailA)
+		tb, errB := m.Store.Get(tailB)
+		if errA != nil || errB != nil {
+			t.Fatalf("node %d: read the spends: %v, %v", i, errA, errB)
+		}
+		if (ta.Meta.ConfirmedBy != 0) == (tb.Meta.ConfirmedBy != 0) {
+			t.Errorf("node %d: exactly one spend must be confirmed (a by milestone %d, b by %d)", i, ta.Meta.ConfirmedBy, tb.Meta.ConfirmedBy)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"slices"
@@ -60,6 +61,8 @@ type Options struct {
 	Setup func(n *node.Node, g *gossip.Gossip, db *store.Bolt) []func(ctx context.Context) error
 	// Gossip tweaks the gossip config.
 	Gossip func(c *gossip.Config)
+	// Log, if not nil, receives the node's and the gossip's logs.
+	Log *slog.Logger
 }
 
 // Running is a started node.
@@ -95,7 +98,7 @@ func Start(t testing.TB, p *Peer, o Options) *Running {
 			t.Fatal(err)
 		}
 	}
-	n := node.NewNode(s, node.Config{MWM: o.MWM, IngestQueue: 8192}, nil)
+	n := node.NewNode(s, node.Config{MWM: o.MWM, IngestQueue: 8192}, o.Log)
 	gc := gossip.Config{Identity: p.ID, Coordinator: o.Coordinator, MinBackoff: 20 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, RetryAfter: 300 * time.Millisecond, BanFor: 2 * time.Second}
 	for _, q := range o.Peers {
 		if q != p {
@@ -105,7 +108,7 @@ func Start(t testing.TB, p *Peer, o Options) *Running {
 	if o.Gossip != nil {
 		o.Gossip(&gc)
 	}
-	g, err := gossip.New(n, gc, nil)
+	g, err := gossip.New(n, gc, o.Log)
 	if err != nil {
 		s.Close()
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package milestonetest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -64,6 +65,9 @@ type Config struct {
 	Genesis map[store.Hash]uint64
 	// Gossip, if not nil, tweaks every member's gossip config.
 	Gossip func(c *gossip.Config)
+	// Log, if not nil, receives every member's logs, each line with the
+	// member's address.
+	Log *slog.Logger
 }
 
 // Network is a coordinator network's shared settings: the tree, the seed
@@ -111,14 +115,18 @@ type Setup func(n *node.Node, g *gossip.Gossip, db *store.Bolt, tr *milestone.Tr
 func (nw *Network) Start(t testing.TB, p *gossiptest.Peer, peers []*gossiptest.Peer, issue bool, setups ...Setup) *Member {
 	t.Helper()
 	m := &Member{}
+	var log *slog.Logger
+	if nw.cfg.Log != nil {
+		log = nw.cfg.Log.With("member", p.Addr)
+	}
 	m.Running = gossiptest.Start(t, p, gossiptest.Options{
-		MWM: nw.cfg.MWM, Coordinator: nw.Address, Peers: peers, Gossip: nw.cfg.Gossip,
+		MWM: nw.cfg.MWM, Coordinator: nw.Address, Peers: peers, Gossip: nw.cfg.Gossip, Log: log,
 		Setup: func(n *node.Node, g *gossip.Gossip, db *store.Bolt) []func(context.Context) error {
 			cfg := milestone.Config{Address: nw.Address, Issue: issue, Depth: nw.cfg.Coordinator.depth, Security: security, Interval: nw.cfg.Interval, Genesis: nw.cfg.Genesis}
 			if issue {
 				cfg.SeedFile, cfg.Tree = nw.seedFile, nw.tree
 			}
-			tr, err := milestone.New(t.Context(), n, db.DB(), cfg, nil)
+			tr, err := milestone.New(t.Context(), n, db.DB(), cfg, log)
 			if err != nil {
 				t.Fatalf("start milestone tracker: %v", err)
 			}

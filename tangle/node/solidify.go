@@ -2,10 +2,10 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tanglegate/gateway/tangle/bundle"
 	"github.com/tanglegate/gateway/tangle/store"
@@ -95,8 +95,11 @@ func (s *solidifier) isEntryPoint(h store.Hash) bool {
 	return e != nil && e.IsSolidEntryPoint(h)
 }
 
-// process checks each hash and walks solidity into the future cone. It
-// holds a CPU slot, handed on every 16 steps.
+// process checks each hash and walks solidity into the future cone, one
+// level at a time: a level costs three store reads (the level's
+// transactions, their parents, the approvers of those that became solid),
+// whatever its size. It holds a CPU slot, handed on between levels and
+// every 16 bundle checks.
 func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	slot := cpuSlot{n: s.n}
 	if err := slot.take(ctx); err != nil {
@@ -105,76 +108,79 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	defer slot.give()
 	st := s.n.store
 	solidNow := make(map[store.Hash]bool)
-	solid := func(h store.Hash) (bool, error) {
-		if s.isEntryPoint(h) || solidNow[h] {
-			return true, nil
-		}
-		t, err := st.Get(h)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if t.Meta.Solid {
-			solidNow[h] = true
-		}
-		return t.Meta.Solid, nil
-	}
+	solid := func(h store.Hash) bool { return solidNow[h] || s.isEntryPoint(h) }
 	var marked []store.Hash
 	type tail struct {
-		h store.Hash
-		t *store.Tx
+		h   store.Hash
+		tip bool // nothing approved it when it became solid
 	}
 	var tails []tail
-	stack := append([]store.Hash(nil), batch...)
-	for n := 0; len(stack) > 0; n++ {
-		if n%16 == 15 {
+	for level, frontier := 0, batch; len(frontier) > 0; level++ {
+		if level > 0 {
 			if err := slot.pass(ctx); err != nil {
 				return err
 			}
 		}
-		h := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if solidNow[h] {
-			continue
-		}
-		t, err := st.Get(h)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		infos, found, err := st.Infos(frontier)
 		if err != nil {
 			return err
 		}
-		if t.Meta.Solid {
+		// the parents' solid flags, in one read
+		var cand []int
+		var parents []store.Hash
+		asked := make(map[store.Hash]bool)
+		for i, h := range frontier {
+			switch {
+			case !found[i] || solidNow[h]:
+				continue
+			case infos[i].Meta.Solid:
+				solidNow[h] = true
+				continue
+			}
+			cand = append(cand, i)
+			for _, p := range [2]store.Hash{infos[i].Fields.Trunk, infos[i].Fields.Branch} {
+				if !asked[p] && !solid(p) {
+					asked[p] = true
+					parents = append(parents, p)
+				}
+			}
+		}
+		pinfos, pfound, err := st.Infos(parents)
+		if err != nil {
+			return err
+		}
+		for j, p := range parents {
+			if pfound[j] && pinfos[j].Meta.Solid {
+				solidNow[p] = true
+			}
+		}
+		var newly []store.Hash
+		var newlyTail []bool
+		for _, i := range cand {
+			h, f := frontier[i], &infos[i].Fields
+			if solidNow[h] || !solid(f.Trunk) || !solid(f.Branch) {
+				continue // a missing parent's arrival, or a parent in this level, brings us back here
+			}
 			solidNow[h] = true
-			continue
+			newly = append(newly, h)
+			newlyTail = append(newlyTail, f.IsTail())
 		}
-		f, err := t.Fields()
+		appr, err := st.ApproversOf(newly)
 		if err != nil {
 			return err
 		}
-		ok1, err := solid(f.Trunk)
-		if err != nil {
-			return err
+		frontier = nil
+		for k, h := range newly {
+			marked = append(marked, h)
+			if newlyTail[k] {
+				tails = append(tails, tail{h, len(appr[k]) == 0})
+			}
+			for _, a := range appr[k] {
+				if !solidNow[a] {
+					frontier = append(frontier, a)
+				}
+			}
 		}
-		ok2, err := solid(f.Branch)
-		if err != nil {
-			return err
-		}
-		if !ok1 || !ok2 {
-			continue // the missing parent's arrival will bring us back here
-		}
-		solidNow[h] = true
-		marked = append(marked, h)
-		if f.IsTail() {
-			tails = append(tails, tail{h, t})
-		}
-		appr, err := st.Approvers(h)
-		if err != nil {
-			return err
-		}
-		stack = append(stack, appr...)
 	}
 	if len(marked) == 0 {
 		return nil
@@ -187,22 +193,37 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	if err := slot.take(ctx); err != nil {
 		return err
 	}
+	ths := make([]store.Hash, len(tails))
+	for i := range tails {
+		ths[i] = tails[i].h
+	}
+	txs, err := st.GetMany(ths)
+	if err != nil {
+		return err
+	}
 	var spent []store.Hash
-	var tips []tail
+	type tip struct {
+		h       store.Hash
+		arrival time.Time
+	}
+	var tips []tip
 	for i, tl := range tails {
 		if i%16 == 15 {
 			if err := slot.pass(ctx); err != nil {
 				return err
 			}
 		}
-		sp, tip, err := s.n.checkSolidTail(tl.h, tl.t)
+		if txs[i] == nil {
+			continue // deleted (pruned) meanwhile
+		}
+		sp, err := s.n.checkSolidTail(tl.h, txs[i])
 		if err != nil {
 			s.n.log.Warn("bundle check failed", "tx", tl.h.Trytes(), "err", err)
 			continue
 		}
 		spent = append(spent, sp...)
-		if tip {
-			tips = append(tips, tl)
+		if tl.tip {
+			tips = append(tips, tip{tl.h, txs[i].Meta.Arrival})
 		}
 	}
 	slot.give()
@@ -212,7 +233,7 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 		}
 	}
 	for _, tl := range tips {
-		s.n.tips.add(tl.h, tl.t.Meta.Arrival)
+		s.n.tips.add(tl.h, tl.arrival)
 	}
 	return nil
 }
@@ -223,6 +244,7 @@ func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, e
 	if err != nil {
 		return nil, err
 	}
+	defer releaseTrits(txs)
 	b := make(bundle.Bundle, len(txs))
 	for i, tr := range txs {
 		d, err := tx.DecodeTrits(tr)
@@ -236,16 +258,17 @@ func (n *Node) LoadBundle(tailHash store.Hash, tail *store.Tx) (bundle.Bundle, e
 }
 
 // checkSolidTail validates the bundle of a tail that just became solid and
-// returns its input addresses, to be marked spent (Hornet's rule), and
-// whether the tail is a tip (nothing approves it yet). It works on trits
-// (see [bundle.ValidateTrits]): this runs for every bundle a node takes in.
-func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, tip bool, err error) {
+// returns its input addresses, to be marked spent (Hornet's rule). It works
+// on trits (see [bundle.ValidateTrits]): this runs for every bundle a node
+// takes in.
+func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, err error) {
 	_, txs, err := n.loadBundleTrits(h, t)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
+	defer releaseTrits(txs)
 	if err := bundle.ValidateTrits(txs); err != nil {
-		return nil, false, fmt.Errorf("bundle of tail %s: %w", h, err)
+		return nil, fmt.Errorf("bundle of tail %s: %w", h, err)
 	}
 	for _, tr := range txs {
 		num, _ := tx.DecodeNumbers((*[tx.Trits]int8)(tr)) // checked by ValidateTrits
@@ -253,11 +276,7 @@ func (n *Node) checkSolidTail(h store.Hash, t *store.Tx) (spent []store.Hash, ti
 			spent = append(spent, store.HashFromTrits(tr[tx.AddressOffset:tx.AddressOffset+tx.HashTrits]))
 		}
 	}
-	appr, err := n.store.Approvers(h)
-	if err != nil {
-		return nil, false, err
-	}
-	return spent, len(appr) == 0, nil
+	return spent, nil
 }
 
 // loadBundleTrits collects the hashes and trits of a stored tail's bundle by
@@ -269,16 +288,20 @@ func (n *Node) loadBundleTrits(tailHash store.Hash, tail *store.Tx) ([]store.Has
 	bundleOf := func(tr []int8) []int8 { return tr[tx.BundleOffset : tx.BundleOffset+tx.HashTrits] }
 	h, t := tailHash, tail
 	for {
-		tr := make([]int8, tx.Trits)
+		tr := tritsPool.Get().(*[tx.Trits]int8)[:]
+		fail := func(err error) ([]store.Hash, [][]int8, error) {
+			releaseTrits(append(txs, tr))
+			return nil, nil, err
+		}
 		if err := store.UnpackTx(tr, t.Raw); err != nil {
-			return nil, nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
+			return fail(fmt.Errorf("bundle of %s: %w", tailHash, err))
 		}
 		num, err := tx.DecodeNumbers((*[tx.Trits]int8)(tr))
 		if err != nil {
-			return nil, nil, fmt.Errorf("decode %s: %w", h, err)
+			return fail(fmt.Errorf("decode %s: %w", h, err))
 		}
 		if len(txs) > 0 && !slices.Equal(bundleOf(tr), bundleOf(txs[0])) {
-			return nil, nil, fmt.Errorf("bundle of %s: trunk %s belongs to another bundle", tailHash, h)
+			return fail(fmt.Errorf("bundle of %s: trunk %s belongs to another bundle", tailHash, h))
 		}
 		hs, txs = append(hs, h), append(txs, tr)
 		if num.CurrentIndex >= num.LastIndex || len(txs) > 1000 {
@@ -286,7 +309,20 @@ func (n *Node) loadBundleTrits(tailHash store.Hash, tail *store.Tx) ([]store.Has
 		}
 		h = store.HashFromTrits(tr[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits])
 		if t, err = n.store.Get(h); err != nil {
+			releaseTrits(txs)
 			return nil, nil, fmt.Errorf("bundle of %s: %w", tailHash, err)
 		}
+	}
+}
+
+// tritsPool keeps the unpacked transactions of bundle checks (8 KB each),
+// which run for every bundle a node takes in.
+var tritsPool = sync.Pool{New: func() any { return new([tx.Trits]int8) }}
+
+// releaseTrits returns the transactions of [Node.loadBundleTrits] to the
+// pool; nothing may use them afterwards.
+func releaseTrits(txs [][]int8) {
+	for _, tr := range txs {
+		tritsPool.Put((*[tx.Trits]int8)(tr))
 	}
 }

@@ -170,7 +170,7 @@ func (n *Node) loadTips() error {
 		if !f.IsTail() {
 			continue
 		}
-		spent, tip, err := n.checkSolidTail(h, t)
+		spent, err := n.checkSolidTail(h, t)
 		if err != nil {
 			n.log.Debug("stored tip not usable", "tx", h.Trytes(), "err", err)
 			continue
@@ -180,9 +180,7 @@ func (n *Node) loadTips() error {
 				return fmt.Errorf("load tip %s: %w", h, err)
 			}
 		}
-		if tip {
-			n.tips.add(h, t.Meta.Arrival)
-		}
+		n.tips.add(h, t.Meta.Arrival) // a store tip: nothing approves it
 	}
 	// Transactions stored just before a crash may not have been solidified:
 	// walk down from unsolid tips to every stored, unsolid ancestor.

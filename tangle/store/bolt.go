@@ -585,57 +585,67 @@ func (s *Bolt) Count() (uint64, error) {
 
 // Find returns the union of hashes indexed under keys.
 func (s *Bolt) Find(idx Index, keys [][]byte, limit int) ([]Hash, error) {
-	// Pending entries first: a merge that commits after this read puts
-	// them into the bbolt snapshot read below, so none can be missed.
-	var pend []Hash
-	for _, key := range keys {
-		s.pend.find(idx, key, func(h Hash) error { pend = append(pend, h); return nil })
-	}
 	var out []Hash
-	err := s.view(func(r *bolt.Bucket) error {
-		if r.Bucket([]byte{byte(idx)}) == nil || idx == Index(bucketHash[0]) {
-			return errors.New("no such index")
-		}
-		tb := r.Bucket(bucketTx)
-		seen := make(map[Hash]struct{})
-		visit := func(h Hash) error {
-			if _, dup := seen[h]; dup {
-				return nil
-			}
-			seen[h] = struct{}{}
-			if limit > 0 && len(out) >= limit {
-				return ErrTooMany
-			}
-			out = append(out, h)
+	seen := make(map[Hash]struct{})
+	err := s.scanKeys(idx, keys, func(_ int, h Hash) error {
+		if _, dup := seen[h]; dup {
 			return nil
 		}
-		for _, key := range keys {
-			err := s.ix.scan(r, byte(idx), digest(key), func(seq uint64) (bool, error) {
-				k := seqKey(seq)
-				h, f, err := fieldsOfBody(tb.Get(k[:]))
-				if err != nil {
-					return true, fmt.Errorf("read body %d: %w", seq, err)
-				}
-				if !matches(idx, &f, key) {
-					return false, nil
-				}
-				return false, visit(h)
-			})
-			if err != nil {
-				return err
-			}
+		seen[h] = struct{}{}
+		if limit > 0 && len(out) >= limit {
+			return ErrTooMany
 		}
-		for _, h := range pend {
-			if err := visit(h); err != nil {
-				return err
-			}
-		}
+		out = append(out, h)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find by %s: %w", idx, err)
 	}
 	return out, nil
+}
+
+// scanKeys visits the hashes indexed under each of keys (k is the key's
+// position), merged ones first, in one read transaction. A hash may be
+// visited more than once for one key.
+func (s *Bolt) scanKeys(idx Index, keys [][]byte, visit func(k int, h Hash) error) error {
+	// Pending entries first: a merge that commits after this read puts
+	// them into the bbolt snapshot read below, so none can be missed.
+	type hit struct {
+		k int
+		h Hash
+	}
+	var pend []hit
+	for k, key := range keys {
+		s.pend.find(idx, key, func(h Hash) error { pend = append(pend, hit{k, h}); return nil })
+	}
+	return s.view(func(r *bolt.Bucket) error {
+		if r.Bucket([]byte{byte(idx)}) == nil || idx == Index(bucketHash[0]) {
+			return errors.New("no such index")
+		}
+		tb := r.Bucket(bucketTx)
+		for k, key := range keys {
+			err := s.ix.scan(r, byte(idx), digest(key), func(seq uint64) (bool, error) {
+				sk := seqKey(seq)
+				h, f, err := fieldsOfBody(tb.Get(sk[:]))
+				if err != nil {
+					return true, fmt.Errorf("read body %d: %w", seq, err)
+				}
+				if !matches(idx, &f, key) {
+					return false, nil
+				}
+				return false, visit(k, h)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, p := range pend {
+			if err := visit(p.k, p.h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Approvers returns the direct approvers of h.

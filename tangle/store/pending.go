@@ -117,6 +117,21 @@ func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
 	return 0, Meta{}, false
 }
 
+// info returns the metadata and fields of a pending transaction.
+func (p *pending) info(h Hash) (Info, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, g := range [2]*generation{p.active, p.merging} {
+		if g == nil {
+			continue
+		}
+		if i, ok := g.byHash[h]; ok {
+			return Info{Meta: g.txs[i].meta, Fields: g.txs[i].f}, true
+		}
+	}
+	return Info{}, false
+}
+
 // update applies fn to the metadata of the pending transactions of the
 // active generation among hs, under one lock, and returns the others.
 func (p *pending) update(hs []Hash, fn func(m *Meta) bool) (rest []Hash) {

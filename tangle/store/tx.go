@@ -160,6 +160,11 @@ type Store interface {
 	Find(idx Index, keys [][]byte, limit int) ([]Hash, error)
 	// Approvers returns the transactions whose trunk or branch is h.
 	Approvers(h Hash) ([]Hash, error)
+	// ApproversOf returns the approvers of each of hs, in one read.
+	ApproversOf(hs []Hash) ([][]Hash, error)
+	// Infos returns the metadata and fields of hs without their bytes, in
+	// one read; found[i] reports whether hs[i] is stored.
+	Infos(hs []Hash) (infos []Info, found []bool, err error)
 	// SetSolid marks transactions solid; unknown hashes are ignored.
 	SetSolid(hs []Hash) error
 	// SetConfirmed records index as confirming milestone of hs where none is set yet.

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"concurrent writers all land", testConcurrent},
 		{"a bad batch fails alone", testBadBatch},
 		{"deleted transactions leave no trace but their approvers' entries", testDelete},
+		{"infos and approvers read in one go agree with single reads", testInfos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,5 +398,62 @@ func testDelete(t *testing.T, s store.Store, rng *rand.Rand) {
 	}
 	if got := sorted(must(s.Tips()).ok(t)); !slices.Equal(got, sorted([]store.Hash{b.Hash})) {
 		t.Errorf("tips after deleting c = %d hashes, want only b", len(got))
+	}
+}
+
+func testInfos(t *testing.T, s store.Store, rng *rand.Rand) {
+	a := NewTx(rng, Spec{Address: RandomHash(rng), Trunk: RandomHash(rng), Branch: RandomHash(rng), Tag: "INFO"})
+	b := NewTx(rng, Spec{Trunk: a.Hash, Branch: a.Hash, CurrentIndex: 1, LastIndex: 2, Value: -5})
+	must(s.PutBatch([]*store.Tx{a, b})).ok(t)
+	must(s.Tips()).ok(t) // a store with deferred indexing merges a and b here
+	c := NewTx(rng, Spec{Trunk: a.Hash, Branch: b.Hash, Tag: "INFO"})
+	d := NewTx(rng, Spec{Trunk: c.Hash, Branch: a.Hash})
+	must(s.PutBatch([]*store.Tx{c, d})).ok(t) // c and d may still be pending
+	if err := s.SetSolid([]store.Hash{a.Hash, c.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetConfirmed([]store.Hash{b.Hash}, 3); err != nil {
+		t.Fatal(err)
+	}
+	missing := RandomHash(rng)
+	hs := []store.Hash{a.Hash, missing, b.Hash, c.Hash, d.Hash, a.Hash}
+	infos, found := func() ([]store.Info, []bool) {
+		i, f, err := s.Infos(hs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i, f
+	}()
+	if len(infos) != len(hs) || len(found) != len(hs) {
+		t.Fatalf("Infos returned %d infos and %d found flags for %d hashes", len(infos), len(found), len(hs))
+	}
+	for i, h := range hs {
+		x, err := s.Get(h)
+		if errors.Is(err, store.ErrNotFound) {
+			if found[i] {
+				t.Errorf("hash %d: Infos found what Get does not", i)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := must(x.Fields()).ok(t)
+		if !found[i] || infos[i].Meta != x.Meta || infos[i].Fields != f {
+			t.Errorf("hash %d: Infos = %v %+v, Get = %+v %+v", i, found[i], infos[i], x.Meta, f)
+		}
+	}
+	appr := must(s.ApproversOf(hs)).ok(t)
+	if len(appr) != len(hs) {
+		t.Fatalf("ApproversOf returned %d lists for %d hashes", len(appr), len(hs))
+	}
+	for i, h := range hs {
+		want := must(s.Approvers(h)).ok(t)
+		if !slices.Equal(sorted(appr[i]), sorted(want)) {
+			t.Errorf("hash %d: ApproversOf = %v, Approvers = %v", i, sorted(appr[i]), sorted(want))
+		}
+	}
+	if got := sorted(appr[0]); !slices.Equal(got, sorted([]store.Hash{b.Hash, c.Hash, d.Hash})) {
+		t.Errorf("approvers of a = %v, want b, c and d once each", got)
 	}
 }

@@ -84,11 +84,12 @@ type ingestResult struct {
 	// the node takes them.
 	RateTarget int `json:"rate_target"`
 	CPUs       int `json:"cpus"`
+	IngestNice int `json:"ingest_nice"`
 }
 
 func newBenchIngestCmd() *cobra.Command {
 	var asJSON bool
-	var count, batch, writers, rate, cpus int
+	var count, batch, writers, rate, cpus, nice int
 	var dir, cpuProfile, memProfile, txsFile, traceFile string
 	var memoryLimit int64
 	cmd := &cobra.Command{
@@ -127,7 +128,7 @@ timed.`,
 			}
 			res, err := benchIngest(cmd.Context(), ingestOptions{
 				dbPath: filepath.Join(dir, "bench.db"), txsPath: txsPath,
-				count: count, batch: batch, writers: writers, rate: rate, cpus: cpus, traceFile: traceFile, memoryLimit: memoryLimit, memProfile: memProfile,
+				count: count, batch: batch, writers: writers, rate: rate, cpus: cpus, nice: nice, traceFile: traceFile, memoryLimit: memoryLimit, memProfile: memProfile,
 			})
 			if err != nil {
 				return err
@@ -154,6 +155,7 @@ timed.`,
 	cmd.Flags().IntVar(&count, "count", 100_000, "transactions to ingest")
 	cmd.Flags().IntVar(&batch, "batch", 50, "transactions per Submit call")
 	cmd.Flags().IntVar(&writers, "writers", 8, "concurrent submitters")
+	cmd.Flags().IntVar(&nice, "ingest-nice", 0, "nice value of the ingest threads (node.Config.IngestNice; 0: the default, -1: the process's)")
 	cmd.Flags().IntVar(&cpus, "cpus", 0, "node ingest CPU slots (node.Config.CPUs; 0: as tanglegate run, with a spare processor)")
 	cmd.Flags().IntVar(&rate, "rate", 0, "offer this many tx/s (paced; 0: as fast as the node takes them)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (generation included) to this file")
@@ -404,7 +406,7 @@ type ingestOptions struct {
 	dbPath, txsPath       string
 	memProfile, traceFile string
 	count, batch, writers int
-	rate, cpus            int
+	rate, cpus, nice      int
 	memoryLimit           int64
 }
 
@@ -440,8 +442,8 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestResult, error) {
 	if o.cpus == 0 {
 		o.cpus = spareProcessor()
 	}
-	n := node.NewNode(s, node.Config{MWM: 0, CPUs: o.cpus}, nil)
-	res.CPUs = n.Config().CPUs
+	n := node.NewNode(s, node.Config{MWM: 0, CPUs: o.cpus, IngestNice: o.nice}, nil)
+	res.CPUs, res.IngestNice = n.Config().CPUs, n.Config().IngestNice
 	srv := api.NewServer(n, api.Config{}, nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -24,6 +24,11 @@ type Config struct {
 	// (at least 1), leaves a processor to API reads, device polling and
 	// the rules engine however hard peers and clients push transactions.
 	CPUs int
+	// IngestNice is the nice value (1-19) of the threads that do ingest
+	// CPU work, so that the kernel runs API reads first when both want a
+	// core (compaction threads in RocksDB are lowered the same way);
+	// default 10, -1 leaves them at the process's.
+	IngestNice int
 	// IngestQueue bounds the asynchronous ingest queue (default 4096).
 	IngestQueue int
 	// MaxBatch caps transactions per submitted batch (default 1000).
@@ -47,6 +52,9 @@ func (c *Config) withDefaults(procs int) {
 	}
 	if c.CPUs <= 0 {
 		c.CPUs = max(1, procs-1)
+	}
+	if c.IngestNice == 0 {
+		c.IngestNice = 10
 	}
 	if c.Workers <= 0 {
 		c.Workers = c.CPUs

@@ -3,8 +3,9 @@
 // transactions and tracks spent addresses.
 //
 // [NewNode] borrows a [store.Store] (the caller closes it after Run has
-// returned). [Node.Run] owns the background goroutines (ingest workers and
-// the solidifier) and returns once they have all exited.
+// returned). [Node.Run] owns the background goroutines (ingest workers, the
+// solidifier, the workers that prepare Submit's transactions) and returns
+// once they have all exited.
 //
 // # Ingest pipeline
 //
@@ -42,6 +43,16 @@
 // request has arrived. `tanglegate run` also gives the runtime a spare
 // processor for the goroutine waiting in the store's fdatasync (see
 // cmd/gateway/procs.go). Stats.CPUsHeldPeak shows the bound holds.
+//
+// The Go scheduler decides which goroutine gets a processor, the kernel
+// which thread gets a core. When ingest, the store's commits and the
+// collector want both cores, an API read can wait on the kernel's run queue
+// for milliseconds. So the ingest work runs on threads of its own with a
+// lower priority, Config.IngestNice (default 10; RocksDB lowers its
+// compaction threads the same way): the peer ingest workers, the
+// solidifier and Config.CPUs workers that decode and hash for Submit. Each
+// locks its goroutine to its thread for as long as Run runs, and the thread
+// ends with it, so no lowered thread ever serves anything else.
 //
 // # Tip selection
 //

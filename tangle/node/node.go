@@ -49,6 +49,9 @@ type Node struct {
 	cpu   chan struct{}
 	solid *solidifier
 	tips  *tipPool
+	// preps feeds Submit's decoding and hashing to the low-priority
+	// workers while Run runs (nil otherwise: Submit prepares inline).
+	preps atomic.Pointer[prepPool]
 
 	stats Stats
 }
@@ -193,11 +196,91 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for range n.cfg.Workers {
-		wg.Go(func() { n.ingestWorker(ctx) })
+		wg.Go(func() { n.lowPriority(); n.ingestWorker(ctx) })
 	}
-	wg.Go(func() { n.solid.run(ctx) })
+	wg.Go(func() { n.lowPriority(); n.solid.run(ctx) })
+	pool := &prepPool{jobs: make(chan prepJob), stop: make(chan struct{})}
+	for range n.cfg.CPUs {
+		wg.Go(func() { n.lowPriority(); pool.work(ctx, n) })
+	}
+	n.preps.Store(pool)
+	<-ctx.Done()
+	n.preps.Store(nil)
+	close(pool.stop)
 	wg.Wait()
 	return ctx.Err()
+}
+
+// lowPriority locks the calling goroutine, a worker that lives as long as
+// Run, to its OS thread and lowers the thread's priority to
+// Config.IngestNice: the kernel then runs API reads first when they and
+// ingest both want a core. The thread ends with the goroutine (a locked
+// goroutine that exits takes its thread along; the main thread, which a
+// process cannot lose, is parked for good instead), so no lowered thread
+// ever runs other goroutines.
+func (n *Node) lowPriority() {
+	if n.cfg.IngestNice <= 0 {
+		return
+	}
+	runtime.LockOSThread()
+	if err := lowerThreadPriority(n.cfg.IngestNice); err != nil {
+		n.log.Warn("ingest threads keep the process priority", "err", err)
+	}
+}
+
+// prepPool runs Submit's decoding and hashing on Config.CPUs workers with
+// lowered thread priority.
+type prepPool struct {
+	jobs chan prepJob
+	stop chan struct{} // closed when Run ends: jobs has no reader any more
+}
+
+// prepJob is one Submit call's decoding and hashing.
+type prepJob struct {
+	ctx    context.Context
+	trytes []string
+	done   chan prepResult // buffered: a worker never waits for the caller
+}
+
+type prepResult struct {
+	ps  []*prepared
+	err error
+}
+
+// work prepares jobs until ctx is done; a job taken is always finished.
+func (p *prepPool) work(ctx context.Context, n *Node) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-p.jobs:
+			ps, err := n.prepare(j.ctx, j.trytes)
+			j.done <- prepResult{ps, err}
+		}
+	}
+}
+
+// prepareLow is [Node.prepare] on a low-priority worker while Run runs,
+// inline otherwise.
+func (n *Node) prepareLow(ctx context.Context, trytes []string) ([]*prepared, error) {
+	p := n.preps.Load()
+	if p == nil {
+		return n.prepare(ctx, trytes)
+	}
+	j := prepJob{ctx: ctx, trytes: trytes, done: make(chan prepResult, 1)}
+	select {
+	case p.jobs <- j:
+	case <-p.stop:
+		return n.prepare(ctx, trytes)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case r := <-j.done:
+		return r.ps, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // the worker's answer is left to the collector
+	}
 }
 
 // Ingest queues raw transaction trits (8019) from a peer without waiting.
@@ -314,7 +397,7 @@ func (n *Node) Submit(ctx context.Context, trytes []string) ([]store.Hash, error
 	if len(trytes) > n.cfg.MaxBatch {
 		return nil, fmt.Errorf("%w: %d transactions in one call, at most %d", ErrInvalid, len(trytes), n.cfg.MaxBatch)
 	}
-	ps, err := n.prepare(ctx, trytes)
+	ps, err := n.prepareLow(ctx, trytes)
 	if err != nil {
 		return nil, err
 	}

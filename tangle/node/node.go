@@ -576,8 +576,8 @@ func (n *Node) storeBatch(ps []*prepared) ([]store.Hash, error) {
 	for i, a := range added {
 		if a {
 			p := ps[i]
-			n.tips.remove(store.HashFromTrits(p.trits[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits]))
-			n.tips.remove(store.HashFromTrits(p.trits[tx.BranchOffset : tx.BranchOffset+tx.HashTrits]))
+			n.tips.approve(store.HashFromTrits(p.trits[tx.TrunkOffset : tx.TrunkOffset+tx.HashTrits]))
+			n.tips.approve(store.HashFromTrits(p.trits[tx.BranchOffset : tx.BranchOffset+tx.HashTrits]))
 		}
 	}
 	n.solid.enqueue(fresh)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/tanglegate/gateway/tangle/bundle"
 	"github.com/tanglegate/gateway/tangle/store"
@@ -110,11 +109,7 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	solidNow := make(map[store.Hash]bool)
 	solid := func(h store.Hash) bool { return solidNow[h] || s.isEntryPoint(h) }
 	var marked []store.Hash
-	type tail struct {
-		h   store.Hash
-		tip bool // nothing approved it when it became solid
-	}
-	var tails []tail
+	var tails []store.Hash
 	for level, frontier := 0, batch; len(frontier) > 0; level++ {
 		if level > 0 {
 			if err := slot.pass(ctx); err != nil {
@@ -173,7 +168,7 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 		for k, h := range newly {
 			marked = append(marked, h)
 			if newlyTail[k] {
-				tails = append(tails, tail{h, len(appr[k]) == 0})
+				tails = append(tails, h)
 			}
 			for _, a := range appr[k] {
 				if !solidNow[a] {
@@ -193,21 +188,13 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 	if err := slot.take(ctx); err != nil {
 		return err
 	}
-	ths := make([]store.Hash, len(tails))
-	for i := range tails {
-		ths[i] = tails[i].h
-	}
-	txs, err := st.GetMany(ths)
+	txs, err := st.GetMany(tails)
 	if err != nil {
 		return err
 	}
 	var spent []store.Hash
-	type tip struct {
-		h       store.Hash
-		arrival time.Time
-	}
-	var tips []tip
-	for i, tl := range tails {
+	var valid []*store.Tx
+	for i, h := range tails {
 		if i%16 == 15 {
 			if err := slot.pass(ctx); err != nil {
 				return err
@@ -216,15 +203,13 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 		if txs[i] == nil {
 			continue // deleted (pruned) meanwhile
 		}
-		sp, err := s.n.checkSolidTail(tl.h, txs[i])
+		sp, err := s.n.checkSolidTail(h, txs[i])
 		if err != nil {
-			s.n.log.Warn("bundle check failed", "tx", tl.h.Trytes(), "err", err)
+			s.n.log.Warn("bundle check failed", "tx", h.Trytes(), "err", err)
 			continue
 		}
 		spent = append(spent, sp...)
-		if tl.tip {
-			tips = append(tips, tip{tl.h, txs[i].Meta.Arrival})
-		}
+		valid = append(valid, txs[i])
 	}
 	slot.give()
 	if len(spent) > 0 {
@@ -232,8 +217,25 @@ func (s *solidifier) process(ctx context.Context, batch []store.Hash) error {
 			return err
 		}
 	}
-	for _, tl := range tips {
-		s.n.tips.add(tl.h, tl.arrival)
+	return s.addTips(valid)
+}
+
+// addTips puts the tails of valid bundles that nothing approves into the
+// tip pool. The approvers are read last, just before: an approver stored
+// earlier is seen here, and one stored later removes the tip itself.
+func (s *solidifier) addTips(tails []*store.Tx) error {
+	hs := make([]store.Hash, len(tails))
+	for i, t := range tails {
+		hs[i] = t.Hash
+	}
+	appr, err := s.n.store.ApproversOf(hs)
+	if err != nil {
+		return err
+	}
+	for i, t := range tails {
+		if len(appr[i]) == 0 {
+			s.n.tips.add(t.Hash, t.Meta.Arrival)
+		}
 	}
 	return nil
 }

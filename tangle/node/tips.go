@@ -31,16 +31,32 @@ type tipPool struct {
 	idx  map[store.Hash]int
 	list []store.Hash
 	info []tip
+	// approved remembers recent removals of hashes that were not in the
+	// pool (yet): the solidifier may add a tail just after a new approver
+	// removed it, and must not. Two generations of approvedGen entries.
+	approved, approvedOld map[store.Hash]struct{}
 }
+
+// approvedGen bounds a generation of tipPool.approved: at 10,000
+// transactions a second it covers a good fraction of a second, and the
+// solidifier adds a tail microseconds after its last look at the approvers.
+const approvedGen = 4096
 
 func newTipPool(cfg Config) *tipPool {
-	return &tipPool{cfg: cfg, idx: make(map[store.Hash]int)}
+	return &tipPool{cfg: cfg, idx: make(map[store.Hash]int), approved: make(map[store.Hash]struct{}), approvedOld: make(map[store.Hash]struct{})}
 }
 
+// add makes h a tip, unless something approved it meanwhile.
 func (p *tipPool) add(h store.Hash, arrival time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.idx[h]; ok {
+		return
+	}
+	if _, ok := p.approved[h]; ok {
+		return
+	}
+	if _, ok := p.approvedOld[h]; ok {
 		return
 	}
 	p.idx[h] = len(p.list)
@@ -48,10 +64,19 @@ func (p *tipPool) add(h store.Hash, arrival time.Time) {
 	p.info = append(p.info, tip{arrival: arrival})
 }
 
-func (p *tipPool) remove(h store.Hash) {
+// approve removes h, approved by a new transaction, from the pool, and
+// keeps it from being added a little later.
+func (p *tipPool) approve(h store.Hash) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.removeLocked(h)
+	if _, ok := p.idx[h]; ok {
+		p.removeLocked(h)
+		return
+	}
+	if len(p.approved) >= approvedGen {
+		p.approvedOld, p.approved = p.approved, make(map[store.Hash]struct{}, approvedGen)
+	}
+	p.approved[h] = struct{}{}
 }
 
 func (p *tipPool) removeLocked(h store.Hash) {

@@ -52,7 +52,10 @@
 // compaction threads the same way): the peer ingest workers, the
 // solidifier and Config.CPUs workers that decode and hash for Submit. Each
 // locks its goroutine to its thread for as long as Run runs, and the thread
-// ends with it, so no lowered thread ever serves anything else.
+// ends with it, so no lowered thread ever serves anything else
+// (internal/threadprio). The store's committer keeps the process priority:
+// readers wait for the short locks it holds, and lowered it made the p99
+// read latency worse, not better (tangle/README.md).
 //
 // # Tip selection
 //

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/threadprio"
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/store"
 	"github.com/tanglegate/gateway/tangle/tx"
@@ -222,8 +223,7 @@ func (n *Node) lowPriority() {
 	if n.cfg.IngestNice <= 0 {
 		return
 	}
-	runtime.LockOSThread()
-	if err := lowerThreadPriority(n.cfg.IngestNice); err != nil {
+	if err := threadprio.Lower(n.cfg.IngestNice); err != nil {
 		n.log.Warn("ingest threads keep the process priority", "err", err)
 	}
 }

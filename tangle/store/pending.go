@@ -102,8 +102,9 @@ func (p *pending) add(txs []pendingTx) {
 	p.mu.Unlock()
 }
 
-// lookup returns the sequence number and metadata of a pending transaction.
-func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
+// with calls fn, under the read lock, with the pending transaction h, if
+// there is one, and reports whether there was.
+func (p *pending) with(h Hash, fn func(t *pendingTx)) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	for _, g := range [2]*generation{p.active, p.merging} {
@@ -111,25 +112,23 @@ func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
 			continue
 		}
 		if i, ok := g.byHash[h]; ok {
-			return g.txs[i].seq, g.txs[i].meta, true
+			fn(&g.txs[i])
+			return true
 		}
 	}
-	return 0, Meta{}, false
+	return false
+}
+
+// lookup returns the sequence number and metadata of a pending transaction.
+func (p *pending) lookup(h Hash) (seq uint64, m Meta, ok bool) {
+	ok = p.with(h, func(t *pendingTx) { seq, m = t.seq, t.meta })
+	return seq, m, ok
 }
 
 // info returns the metadata and fields of a pending transaction.
-func (p *pending) info(h Hash) (Info, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	for _, g := range [2]*generation{p.active, p.merging} {
-		if g == nil {
-			continue
-		}
-		if i, ok := g.byHash[h]; ok {
-			return Info{Meta: g.txs[i].meta, Fields: g.txs[i].f}, true
-		}
-	}
-	return Info{}, false
+func (p *pending) info(h Hash) (in Info, ok bool) {
+	ok = p.with(h, func(t *pendingTx) { in = Info{Meta: t.meta, Fields: t.f} })
+	return in, ok
 }
 
 // update applies fn to the metadata of the pending transactions of the

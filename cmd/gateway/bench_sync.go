@@ -51,7 +51,7 @@ type syncResult struct {
 
 func newBenchSyncCmd() *cobra.Command {
 	var asJSON bool
-	var rate, count int
+	var rate, count, nice int
 	var dur time.Duration
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -71,7 +71,7 @@ time until the fresh node holds all of them with every milestone confirmed.`,
 				return err
 			}
 			defer os.RemoveAll(dir)
-			res, err := benchSync(cmd.Context(), dir, rate, dur, count)
+			res, err := benchSync(cmd.Context(), dir, rate, dur, count, nice)
 			if err != nil {
 				return err
 			}
@@ -89,6 +89,7 @@ time until the fresh node holds all of them with every milestone confirmed.`,
 	cmd.Flags().IntVar(&rate, "rate", 500, "transactions per second offered during the propagation run")
 	cmd.Flags().DurationVar(&dur, "duration", 10*time.Second, "length of the propagation run")
 	cmd.Flags().IntVar(&count, "count", 100_000, "transactions the fresh node syncs")
+	cmd.Flags().IntVar(&nice, "ingest-nice", 0, "nice value of every node's ingest threads (node.Config.IngestNice; 0: the default, -1: the process's)")
 	return cmd
 }
 
@@ -175,6 +176,8 @@ type benchNode struct {
 	id  *gossip.Identity
 	ln  net.Listener
 	ms  *milestone.Tracker
+	// nice is the node's Config.IngestNice (0: the default).
+	nice int
 }
 
 // benchCoordinator is the milestone setup of the sync run.
@@ -227,7 +230,7 @@ func (b *benchNode) start(ctx context.Context, wg *sync.WaitGroup, dir string, p
 		return err
 	}
 	b.st = st
-	b.n = node.NewNode(st, node.Config{MWM: benchMWM, IngestQueue: 16384}, nil)
+	b.n = node.NewNode(st, node.Config{MWM: benchMWM, IngestQueue: 16384, IngestNice: b.nice}, nil)
 	gc := gossip.Config{Identity: b.id, MinBackoff: 20 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, RetryAfter: 500 * time.Millisecond, RateTx: 100000}
 	if coo != nil {
 		gc.Coordinator = coo.address
@@ -277,7 +280,7 @@ func waitUntil(ctx context.Context, d time.Duration, what string, cond func() bo
 	return nil
 }
 
-func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, count int) (*syncResult, error) {
+func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, count, nice int) (*syncResult, error) {
 	res := &syncResult{Nodes: 3, Rate: rate, MWM: benchMWM, SyncTxs: count}
 	rng := rand.New(rand.NewPCG(7, 8))
 	var parents []string
@@ -292,6 +295,9 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 	nodes := make([]*benchNode, 3)
 	for i := range nodes {
 		b, err := newBenchNode(filepath.Join(dir, fmt.Sprint("p", i)))
+		if b != nil {
+			b.nice = nice
+		}
 		if err != nil {
 			stop1()
 			return nil, err
@@ -388,6 +394,9 @@ func benchSync(ctx context.Context, dir string, rate int, dur time.Duration, cou
 	pair := make([]*benchNode, 2)
 	for i := range pair {
 		b, err := newBenchNode(filepath.Join(dir, fmt.Sprint("s", i)))
+		if b != nil {
+			b.nice = nice
+		}
 		if err != nil {
 			stop2()
 			return nil, err

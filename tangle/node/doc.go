@@ -47,15 +47,18 @@
 // The Go scheduler decides which goroutine gets a processor, the kernel
 // which thread gets a core. When ingest, the store's commits and the
 // collector want both cores, an API read can wait on the kernel's run queue
-// for milliseconds. So the ingest work runs on threads of its own with a
-// lower priority, Config.IngestNice (default 10; RocksDB lowers its
-// compaction threads the same way): the peer ingest workers, the
-// solidifier and Config.CPUs workers that decode and hash for Submit. Each
-// locks its goroutine to its thread for as long as Run runs, and the thread
-// ends with it, so no lowered thread ever serves anything else
-// (internal/threadprio). The store's committer keeps the process priority:
-// readers wait for the short locks it holds, and lowered it made the p99
-// read latency worse, not better (tangle/README.md).
+// for milliseconds. So the bulk of ingest runs on threads of its own with
+// a lower priority, Config.IngestNice (default 10; RocksDB lowers its
+// compaction threads the same way): the solidifier, and Config.CPUs
+// workers that decode and hash Submit's batches of more than 16
+// transactions. Each locks its goroutine to its thread for as long as Run
+// runs, and the thread ends with it, so no lowered thread ever serves
+// anything else (internal/threadprio). Small Submits (a bundle or two),
+// the peer ingest workers and the store's committer keep the process
+// priority: relaying and small writes are latency-bound too (lowered, they
+// doubled the p99 propagation delay across three nodes), and readers wait
+// for the short locks the committer holds (lowered, it made the p99 read
+// latency worse); see tangle/README.md.
 //
 // # Tip selection
 //

@@ -197,7 +197,10 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for range n.cfg.Workers {
-		wg.Go(func() { n.lowPriority(); n.ingestWorker(ctx) })
+		// gossip ingest stays at the process priority: relaying is
+		// latency-bound too (lowered, it doubled the p99 propagation delay
+		// across three nodes; tangle/README.md)
+		wg.Go(func() { n.ingestWorker(ctx) })
 	}
 	wg.Go(func() { n.lowPriority(); n.solid.run(ctx) })
 	pool := &prepPool{jobs: make(chan prepJob), stop: make(chan struct{})}
@@ -260,11 +263,19 @@ func (p *prepPool) work(ctx context.Context, n *Node) {
 	}
 }
 
-// prepareLow is [Node.prepare] on a low-priority worker while Run runs,
-// inline otherwise.
+// inlineBatch is the largest Submit prepared on the caller's own thread:
+// a bundle or two costs a read waiting behind it a few tens of
+// microseconds, while the hand-off to a lowered worker costs the caller a
+// thread wake-up and, on a busy machine, the lowered priority (with one
+// transaction per call, that doubled the p99 propagation delay across three
+// nodes).
+const inlineBatch = 16
+
+// prepareLow is [Node.prepare] on a low-priority worker while Run runs, for
+// batches larger than inlineBatch; inline otherwise.
 func (n *Node) prepareLow(ctx context.Context, trytes []string) ([]*prepared, error) {
 	p := n.preps.Load()
-	if p == nil {
+	if p == nil || len(trytes) <= inlineBatch {
 		return n.prepare(ctx, trytes)
 	}
 	j := prepJob{ctx: ctx, trytes: trytes, done: make(chan prepResult, 1)}

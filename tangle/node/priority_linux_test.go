@@ -43,8 +43,8 @@ func threadsWithNice(t *testing.T, nice int, skipMain bool) int {
 	return n
 }
 
-// TestIngestRunsOnLoweredThreadsThatEndWithRun: the ingest workers, the
-// solidifier and Submit's preparation run on threads with
+// TestIngestRunsOnLoweredThreadsThatEndWithRun: the solidifier and the
+// preparation of Submit's larger batches run on threads with
 // Config.IngestNice; Submit works before Run, during it and after it; no
 // lowered thread outlives Run (it would run other goroutines, API reads
 // among them, at the lowered priority).
@@ -61,7 +61,8 @@ func TestIngestRunsOnLoweredThreadsThatEndWithRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	submit := func(what string) {
 		t.Helper()
-		trytes := attach(t, messageBundle(t, rng, 2), nine, nine)
+		// 20 transactions: more than Submit prepares inline
+		trytes := attach(t, messageBundle(t, rng, 20), nine, nine)
 		if _, err := n.Submit(t.Context(), trytes); err != nil {
 			t.Fatalf("Submit %s: %v", what, err)
 		}
@@ -73,7 +74,7 @@ func TestIngestRunsOnLoweredThreadsThatEndWithRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = n.Run(ctx) })
-	want := cfg.Workers + 1 + cfg.CPUs // gossip ingest workers, the solidifier, Submit's preparers
+	want := 1 + cfg.CPUs // the solidifier and Submit's preparers (gossip ingest keeps the process priority)
 	waitFor(t, "the ingest threads lowered", func() bool { return threadsWithNice(t, nice, false) == want })
 	submit("while Run runs")
 	cancel()

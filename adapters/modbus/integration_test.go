@@ -31,7 +31,43 @@ func TestIntegrationPyModbusRTU(t *testing.T) {
 	t.Parallel()
 	pty := testkit.NewPtyPair(t)
 	testkit.StartPyModbusRTU(t, pty.A, []int{1}, pyData())
-	serverCheck(t, "rtu://"+pty.B+"?baud=19200&parity=N", 1, nil)
+	addr := "rtu://" + pty.B + "?baud=19200&parity=N"
+	waitAnswering(t, addr, 1)
+	serverCheck(t, addr, 1, nil)
+}
+
+// waitAnswering polls unit at address until it answers once, for at most
+// 20 s: the pymodbus script says "starting" before its serial port is open,
+// and a request sent before that is lost (serverCheck's adapter runs
+// unsupervised, so its first timeout would end the test).
+func waitAnswering(t *testing.T, address string, unit int) {
+	t.Helper()
+	cfg := config.Modbus{Address: address, Unit: unit, Poll: dur(50 * time.Millisecond), Timeout: dur(500 * time.Millisecond),
+		Points: []config.ModbusPoint{{Name: "probe", Register: config.Register{Table: config.Input, Address: 20}}}}
+	pool := NewPool()
+	var last error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		a, err := New("probe", cfg, pool, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		out := make(chan adapters.Reading, 1)
+		errc := make(chan error, 1)
+		go func() { errc <- a.Run(ctx, out) }()
+		select {
+		case <-out:
+			cancel()
+			<-errc
+			return
+		case last = <-errc:
+		case <-ctx.Done():
+			last = ctx.Err()
+			<-errc
+		}
+		cancel()
+	}
+	t.Fatalf("unit %d at %s never answered within 20 s: %v", unit, address, last)
 }
 
 // TestIntegrationDeadSlaveOnRTUBus polls three units on one RTU line. When

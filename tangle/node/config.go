@@ -24,10 +24,12 @@ type Config struct {
 	// (at least 1), leaves a processor to API reads, device polling and
 	// the rules engine however hard peers and clients push transactions.
 	CPUs int
-	// IngestNice is the nice value (1-19) of the threads that do ingest
-	// CPU work, so that the kernel runs API reads first when both want a
-	// core (compaction threads in RocksDB are lowered the same way);
-	// default 10, -1 leaves them at the process's.
+	// IngestNice is the nice value (1-19) of the threads that do the bulk
+	// of ingest CPU work (the solidifier, and decoding and hashing of
+	// Submit batches of more than 16 transactions), so that the kernel
+	// runs API reads first when both want a core (compaction threads in
+	// RocksDB are lowered the same way); default 10, -1 leaves them at the
+	// process's. See the package doc, "Sharing the processors".
 	IngestNice int
 	// IngestQueue bounds the asynchronous ingest queue (default 4096).
 	IngestQueue int

@@ -231,8 +231,8 @@ func (n *Node) lowPriority() {
 	}
 }
 
-// prepPool runs Submit's decoding and hashing on Config.CPUs workers with
-// lowered thread priority.
+// prepPool runs the decoding and hashing of Submit's larger batches (see
+// inlineBatch) on Config.CPUs workers with lowered thread priority.
 type prepPool struct {
 	jobs chan prepJob
 	stop chan struct{} // closed when Run ends: jobs has no reader any more

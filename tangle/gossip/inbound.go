@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"sync"
 
+	"github.com/tanglegate/gateway/internal/recent"
 	"github.com/tanglegate/gateway/tangle/curl"
 	"github.com/tanglegate/gateway/tangle/store"
 	"github.com/tanglegate/gateway/tangle/tx"
@@ -114,18 +115,17 @@ func (c *conn) onTransaction(trits []int8, hash *[curl.HashTrits]int8, key uint6
 }
 
 // payloadCache remembers the keys (64-bit seeded hashes) of recently
-// received transaction payloads in two bounded generations, so that the
-// copies of a transaction that every peer sends are dropped before the
+// received transaction payloads in bounded memory ([recent.Map]), so that
+// the copies of a transaction that every peer sends are dropped before the
 // expensive Curl hash (Hornet deduplicates by payload bytes too).
 type payloadCache struct {
-	seed     maphash.Seed
-	mu       sync.Mutex
-	size     int
-	cur, old map[uint64]struct{}
+	seed maphash.Seed
+	mu   sync.Mutex
+	m    *recent.Map[uint64, struct{}]
 }
 
 func newPayloadCache(size int) *payloadCache {
-	return &payloadCache{seed: maphash.MakeSeed(), size: size, cur: make(map[uint64]struct{}), old: make(map[uint64]struct{})}
+	return &payloadCache{seed: maphash.MakeSeed(), m: recent.New[uint64, struct{}](size)}
 }
 
 func (p *payloadCache) key(b []byte) uint64 { return maphash.Bytes(p.seed, b) }
@@ -134,22 +134,11 @@ func (p *payloadCache) key(b []byte) uint64 { return maphash.Bytes(p.seed, b) }
 func (p *payloadCache) add(key uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.cur[key]; ok {
-		return false
-	}
-	if _, ok := p.old[key]; ok {
-		return false
-	}
-	if len(p.cur) >= p.size {
-		p.old, p.cur = p.cur, make(map[uint64]struct{}, p.size)
-	}
-	p.cur[key] = struct{}{}
-	return true
+	return p.m.Add(key, struct{}{})
 }
 
 func (p *payloadCache) forget(key uint64) {
 	p.mu.Lock()
-	delete(p.cur, key)
-	delete(p.old, key)
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	p.m.Forget(key)
 }

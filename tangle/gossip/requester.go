@@ -7,15 +7,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/recent"
 	"github.com/tanglegate/gateway/tangle/store"
 )
 
 // seenCache remembers recently received transactions and who sent them, in
-// two generations of at most size entries each (bounded memory).
+// bounded memory ([recent.Map]).
 type seenCache struct {
-	mu       sync.Mutex
-	size     int
-	cur, old map[store.Hash]seenEntry
+	mu sync.Mutex
+	m  *recent.Map[store.Hash, seenEntry]
 }
 
 type seenEntry struct {
@@ -24,51 +24,34 @@ type seenEntry struct {
 }
 
 func newSeenCache(size int) *seenCache {
-	return &seenCache{size: size, cur: make(map[store.Hash]seenEntry), old: make(map[store.Hash]seenEntry)}
+	return &seenCache{m: recent.New[store.Hash, seenEntry](size)}
 }
 
 // add records h and reports whether it is new.
 func (s *seenCache) add(h store.Hash, p *peer, requested bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.cur[h]; ok {
-		return false
-	}
-	if _, ok := s.old[h]; ok {
-		return false
-	}
-	if len(s.cur) >= s.size {
-		s.old, s.cur = s.cur, make(map[store.Hash]seenEntry, s.size)
-	}
-	s.cur[h] = seenEntry{origin: p, requested: requested}
-	return true
+	return s.m.Add(h, seenEntry{origin: p, requested: requested})
 }
 
 func (s *seenCache) has(h store.Hash) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.cur[h]
-	if !ok {
-		_, ok = s.old[h]
-	}
+	_, ok := s.m.Get(h)
 	return ok
 }
 
 func (s *seenCache) origin(h store.Hash) (*peer, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.cur[h]
-	if !ok {
-		e = s.old[h]
-	}
+	e, _ := s.m.Get(h)
 	return e.origin, e.requested
 }
 
 func (s *seenCache) forget(h store.Hash) {
 	s.mu.Lock()
-	delete(s.cur, h)
-	delete(s.old, h)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.m.Forget(h)
 }
 
 // requester asks peers for missing transactions (spec 2.7): lower milestone

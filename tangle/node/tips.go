@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tanglegate/gateway/internal/recent"
 	"github.com/tanglegate/gateway/tangle/store"
 )
 
@@ -33,8 +34,8 @@ type tipPool struct {
 	info []tip
 	// approved remembers recent removals of hashes that were not in the
 	// pool (yet): the solidifier may add a tail just after a new approver
-	// removed it, and must not. Two generations of approvedGen entries.
-	approved, approvedOld map[store.Hash]struct{}
+	// removed it, and must not. Generations of approvedGen entries.
+	approved *recent.Map[store.Hash, struct{}]
 }
 
 // approvedGen bounds a generation of tipPool.approved: at 10,000
@@ -43,7 +44,7 @@ type tipPool struct {
 const approvedGen = 4096
 
 func newTipPool(cfg Config) *tipPool {
-	return &tipPool{cfg: cfg, idx: make(map[store.Hash]int), approved: make(map[store.Hash]struct{}), approvedOld: make(map[store.Hash]struct{})}
+	return &tipPool{cfg: cfg, idx: make(map[store.Hash]int), approved: recent.New[store.Hash, struct{}](approvedGen)}
 }
 
 // add makes h a tip, unless something approved it meanwhile.
@@ -53,10 +54,7 @@ func (p *tipPool) add(h store.Hash, arrival time.Time) {
 	if _, ok := p.idx[h]; ok {
 		return
 	}
-	if _, ok := p.approved[h]; ok {
-		return
-	}
-	if _, ok := p.approvedOld[h]; ok {
+	if _, ok := p.approved.Get(h); ok {
 		return
 	}
 	p.idx[h] = len(p.list)
@@ -73,10 +71,7 @@ func (p *tipPool) approve(h store.Hash) {
 		p.removeLocked(h)
 		return
 	}
-	if len(p.approved) >= approvedGen {
-		p.approvedOld, p.approved = p.approved, make(map[store.Hash]struct{}, approvedGen)
-	}
-	p.approved[h] = struct{}{}
+	p.approved.Add(h, struct{}{})
 }
 
 func (p *tipPool) removeLocked(h store.Hash) {

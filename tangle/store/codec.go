@@ -151,19 +151,21 @@ var unpackTable = func() (tab [243][5]int8) {
 func unpack(dst []int8, src []byte) {
 	full := min(len(src), len(dst)/5)
 	for i, c := range src[:full] {
-		v := int(int8(c))
-		if v < -121 || v > 121 {
-			v = 0
-		}
-		*(*[5]int8)(dst[5*i:]) = unpackTable[v+121]
+		*(*[5]int8)(dst[5*i:]) = *unpackGroup(c)
 	}
 	if full < len(src) && 5*full < len(dst) { // a last, partial group
-		v := int(int8(src[full]))
-		if v < -121 || v > 121 {
-			v = 0
-		}
-		copy(dst[5*full:], unpackTable[v+121][:])
+		copy(dst[5*full:], unpackGroup(src[full])[:])
 	}
+}
+
+// unpackGroup returns the five trits of packed byte c (zeros when c is out
+// of range).
+func unpackGroup(c byte) *[5]int8 {
+	v := int(int8(c))
+	if v < -121 || v > 121 {
+		v = 0
+	}
+	return &unpackTable[v+121]
 }
 
 // validPacked reports whether every byte is in [-121, 121].

@@ -110,10 +110,16 @@ func fieldsOfBody(body []byte) (Hash, Fields, error) {
 	}
 	var h Hash
 	copy(h[:], body)
-	var t [TxTrits]int8
-	unpack(t[sigBytes*5:], body[len(body)-tailBytes:])
-	f, err := FieldsOf(t[:])
+	f, err := fieldsOfTail(body[len(body)-tailBytes:])
 	return h, f, err
+}
+
+// fieldsOfTail returns the fields of a transaction from its packed part
+// after the signature (tailBytes), where all of them live.
+func fieldsOfTail(tail []byte) (Fields, error) {
+	var t [TxTrits]int8
+	unpack(t[sigBytes*5:], tail)
+	return FieldsOf(t[:])
 }
 
 // layout checks (or, for an empty database, writes) the format key and

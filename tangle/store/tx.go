@@ -94,9 +94,7 @@ func (tx *Tx) Fields() (Fields, error) {
 	if !validPacked(tail) {
 		return Fields{}, errors.New("store: transaction bytes out of t5b1 range")
 	}
-	var t [TxTrits]int8
-	unpack(t[5*sigBytes:], tail)
-	return FieldsOf(t[:])
+	return fieldsOfTail(tail)
 }
 
 // Trytes returns the 2673-tryte form of the transaction.
